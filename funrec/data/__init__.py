@@ -1,0 +1,9 @@
+"""Data sources; each returns a :class:`Dataset`."""
+
+from .dataset import Dataset
+from .kuairand import load_kuairand
+from .simulator import CONFLICT_LEVELS, simulate_kuairand
+from .synthetic import synthetic_regression
+
+__all__ = ["Dataset", "simulate_kuairand", "load_kuairand", "synthetic_regression",
+           "CONFLICT_LEVELS"]
