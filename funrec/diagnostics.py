@@ -1,0 +1,84 @@
+"""Looking inside trained multi-task models: do the tasks' gradients agree on the
+shared weights, and how do the gates use their experts?"""
+
+from __future__ import annotations
+
+import itertools
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+
+def shared_variables(model: keras.Model) -> list:
+    """The weights every task's loss reaches: the shared bottom, or all experts and
+    the embeddings for gated models."""
+    def is_shared(path):
+        top = path.split("/")[0]  # the layer that owns the variable
+        return top in ("embeddings", "expert") or top.endswith(("shared", "shared_bottom"))
+
+    found = [v for v in model.trainable_variables if is_shared(v.path)]
+    if not found:
+        raise ValueError(f"model {model.name!r} has no shared weights to measure.")
+    return found
+
+
+def task_gradients(model: keras.Model, features: dict, labels: dict, variables=None) -> dict:
+    """Each task's loss gradient on ``variables`` (default: the shared ones), flattened."""
+    variables = shared_variables(model) if variables is None else variables
+    loss_fn = keras.losses.BinaryCrossentropy()
+    grads = {}
+    for task in labels:
+        with tf.GradientTape() as tape:
+            predictions = model(features, training=False)
+            loss = loss_fn(np.asarray(labels[task], dtype="float32").reshape(-1, 1),
+                           predictions[task])
+        parts = tape.gradient(loss, variables)
+        grads[task] = np.concatenate([tf.convert_to_tensor(g).numpy().ravel()
+                                      for g in parts if g is not None])
+    return grads
+
+
+def gradient_cosines(model: keras.Model, features: dict, labels: dict, variables=None) -> dict:
+    """cos(grad L_i, grad L_j) on the shared weights for every pair of tasks.
+
+    A negative cosine means one step that helps task i hurts task j on those weights:
+    the conflict behind negative transfer."""
+    grads = task_gradients(model, features, labels, variables)
+    return {(a, b): float(grads[a] @ grads[b]
+                          / (np.linalg.norm(grads[a]) * np.linalg.norm(grads[b]) + 1e-12))
+            for a, b in itertools.combinations(grads, 2)}
+
+
+class GradientCosineLog(keras.callbacks.Callback):
+    """Records :func:`gradient_cosines` on a fixed probe batch every ``every`` steps."""
+
+    def __init__(self, features: dict, labels: dict, every: int = 20):
+        super().__init__()
+        self.features, self.labels, self.every = features, labels, every
+        self.records = []
+        self._step = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._step % self.every == 0:
+            for pair, cosine in gradient_cosines(self.model, self.features, self.labels).items():
+                self.records.append(dict(step=self._step, pair=" vs ".join(pair),
+                                         cosine=cosine))
+        self._step += 1
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.records)
+
+
+def expert_utilisation(gates: dict) -> pd.DataFrame:
+    """Per gate: mean weight per expert, the entropy of that mean (log K = even use,
+    0 = one expert takes all), and the largest share (near 1 = collapsed gate)."""
+    rows = []
+    for (level, task), (names, weights) in gates.items():
+        mean = weights.mean(axis=0)
+        rows.append(dict(level=level, task=task,
+                         **{f"w_{n}": float(m) for n, m in zip(names, mean)},
+                         entropy=float(-(mean * np.log(mean + 1e-12)).sum()),
+                         max_share=float(mean.max())))
+    return pd.DataFrame(rows)

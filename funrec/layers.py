@@ -1,0 +1,91 @@
+"""The building blocks every architecture shares: MLP stacks, groups of experts,
+prediction towers, and the softmax gate that mixes experts (and keeps its
+weights inspectable)."""
+
+from __future__ import annotations
+
+import keras
+
+
+def mlp(units, name: str, activation: str = "relu") -> keras.Sequential:
+    """A stack of fully connected layers."""
+    return keras.Sequential([keras.layers.Dense(u, activation=activation) for u in units],
+                            name=name)
+
+
+class Experts(keras.layers.Layer):
+    """K independent MLP experts applied to the same input: [batch, d] -> [batch, K, units[-1]].
+
+    Expert k computes its own e_k(x) with its own weights. The K weight matrices
+    of a layer sit in one [K, d_in, d_out] tensor, so one einsum runs every
+    expert at once (K separate Dense stacks give the same function but make
+    TensorFlow trace K times as many operations). Each expert's slice is drawn
+    independently, so no two experts start alike.
+    """
+
+    def __init__(self, num_experts: int, units, activation: str = "relu", **kwargs):
+        super().__init__(**kwargs)
+        self.num_experts, self.units = num_experts, tuple(units)
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        # Glorot-uniform per expert: Keras counts K into both fans of a 3-D kernel.
+        init = keras.initializers.VarianceScaling(self.num_experts, "fan_avg", "uniform")
+        self.kernels, self.biases, d_in = [], [], input_shape[-1]
+        for i, d_out in enumerate(self.units):
+            self.kernels.append(self.add_weight(shape=(self.num_experts, d_in, d_out),
+                                                initializer=init, name=f"kernel_{i}"))
+            self.biases.append(self.add_weight(shape=(self.num_experts, d_out),
+                                               initializer="zeros", name=f"bias_{i}"))
+            d_in = d_out
+
+    def call(self, x):
+        h = self.activation(keras.ops.einsum("bd,kdu->bku", x, self.kernels[0]) + self.biases[0])
+        for kernel, bias in zip(self.kernels[1:], self.biases[1:]):
+            h = self.activation(keras.ops.einsum("bkd,kdu->bku", h, kernel) + bias)
+        return h
+
+
+def experts(x, count: int, units, name: str, level: int | None = None):
+    """A named group of experts on input x: (their names, their outputs [batch, count, units])."""
+    layer_name = name if level is None else f"L{level}_{name}"
+    return [f"{name}_{k}" for k in range(count)], Experts(count, units, name=layer_name)(x)
+
+
+class ExpertGate(keras.layers.Layer):
+    """g(x) = softmax(W x): one weight per expert, summing to 1 for every row.
+
+    ``task``, ``level`` and ``expert_names`` label the weights for heatmaps;
+    :func:`funrec.models.gate_weights` reads them for a batch of rows.
+    """
+
+    def __init__(self, expert_names, task: str, level: int = 0, hidden_units=(), **kwargs):
+        super().__init__(**kwargs)
+        self.expert_names = list(expert_names)
+        self.task, self.level = task, level
+        self.hidden = mlp(hidden_units, name=f"{self.name}_hidden") if hidden_units else None
+        self.logits = keras.layers.Dense(len(self.expert_names), use_bias=False)
+
+    def call(self, x):
+        if self.hidden is not None:
+            x = self.hidden(x)
+        return keras.ops.softmax(self.logits(x), axis=-1)
+
+
+def mix_experts(groups, gate_input, task: str, level: int = 0, gate_units=()):
+    """h = sum_k g_k(x) e_k over the experts of the given groups (from :func:`experts`)."""
+    names = [name for group_names, _ in groups for name in group_names]
+    outputs = [out for _, out in groups]
+    stacked = outputs[0] if len(outputs) == 1 else keras.ops.concatenate(outputs, axis=1)
+    weights = ExpertGate(names, task=task, level=level, hidden_units=gate_units,
+                         name=f"gate_L{level}_{task}")(gate_input)      # [batch, experts]
+    return keras.ops.einsum("be,bed->bd", weights, stacked)
+
+
+def task_towers(task_inputs: dict, tower_units, task_type: str = "binary") -> dict:
+    """One tower and output per task: y_t = f_t(h_t). Outputs are keyed by task
+    name, so labels are matched to outputs by name and never by position."""
+    activation = "sigmoid" if task_type == "binary" else None
+    return {task: keras.layers.Dense(1, activation=activation, name=task)(
+                mlp(tower_units, name=f"tower_{task}")(h))
+            for task, h in task_inputs.items()}

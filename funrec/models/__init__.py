@@ -1,0 +1,50 @@
+"""One builder per architecture, a registry of them, and tools to look inside."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from ..layers import ExpertGate
+from .mmoe import build_mmoe, build_omoe
+from .ple import build_cgc, build_ple
+from .shared_bottom import build_shared_bottom
+from .single_task import build_single_task
+
+BUILDERS = {
+    "shared_bottom": build_shared_bottom,
+    "omoe": build_omoe,
+    "mmoe": build_mmoe,
+    "cgc": build_cgc,
+    "ple": build_ple,
+    "single_task": build_single_task,
+}
+
+# Defaults that make each model readable and quick on two CPU cores.
+DEFAULTS = {
+    "shared_bottom": dict(bottom_units=(128, 64), tower_units=(32,)),
+    "single_task": dict(bottom_units=(128, 64), tower_units=(32,)),
+    "omoe": dict(num_experts=4, expert_units=(64, 32), tower_units=(32,)),
+    "mmoe": dict(num_experts=4, expert_units=(64, 32), tower_units=(32,)),
+    "cgc": dict(task_experts=1, shared_experts=2, expert_units=(64, 32), tower_units=(32,)),
+    "ple": dict(num_levels=2, task_experts=1, shared_experts=2, expert_units=(64, 32),
+                tower_units=(32,)),
+}
+
+
+def gate_layers(model: keras.Model) -> list[ExpertGate]:
+    return [layer for layer in model.layers if isinstance(layer, ExpertGate)]
+
+
+def gate_weights(model: keras.Model, features: dict, batch_size: int = 4096) -> dict:
+    """Gate weights for a batch of rows: ``{(level, task): (expert_names, array)}``
+    with one row per input row and one column per expert. Empty for models
+    without gates (Shared-Bottom, single-task)."""
+    gates = gate_layers(model)
+    if not gates:
+        return {}
+    probe = keras.Model(model.inputs, [g.output for g in gates])
+    arrays = probe.predict(features, batch_size=batch_size, verbose=0)
+    if len(gates) == 1:
+        arrays = [arrays]
+    return {(g.level, g.task): (g.expert_names, np.asarray(a)) for g, a in zip(gates, arrays)}
