@@ -1,0 +1,134 @@
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from funrec import run_experiment
+from funrec.experiment import MODEL_NAMES
+
+QUICK = dict(n_users=200, n_videos=300, n_authors=60, n_rows=20_000, epochs=1,
+             batch_size=512, show=False)
+
+
+@pytest.fixture(scope="module")
+def mmoe_result():
+    return run_experiment("mmoe", **QUICK)
+
+
+def test_table_has_the_source_chapter_columns_plus_the_oracle(mmoe_result):
+    tasks = ["is_click", "is_like", "long_view"]
+    expected = ([f"auc_{t}" for t in tasks] + ["auc_macro"] + [f"gauc_{t}" for t in tasks]
+                + ["gauc_macro"] + [f"val_user_{t}" for t in tasks]
+                + [f"oracle_auc_{t}" for t in tasks])
+    assert list(mmoe_result.table.columns) == expected
+    row = mmoe_result.table.iloc[0]
+    assert all(0.5 < row[f"auc_{t}"] <= row[f"oracle_auc_{t}"] + 0.02 for t in tasks)
+    assert 0 < row.val_user_is_like <= row.val_user_is_click <= 200
+
+
+def test_result_exposes_history_model_and_gate_weights(mmoe_result):
+    assert len(mmoe_result.history["loss"]) == 1
+    gates = mmoe_result.gate_weights(max_rows=100)
+    assert len(gates) == 3 and gates[(0, "is_click")][1].shape == (100, 4)
+    assert mmoe_result.n_params == mmoe_result.model.count_params()
+
+
+def test_same_arguments_give_the_same_table_in_one_process(mmoe_result):
+    again = run_experiment("mmoe", **QUICK)
+    pd.testing.assert_frame_equal(mmoe_result.table, again.table)
+
+
+def test_same_arguments_give_the_same_table_in_another_process(mmoe_result):
+    code = ("from funrec import run_experiment; import json;"
+            f"r = run_experiment('mmoe', **{QUICK!r});"
+            "print(json.dumps(r.table.iloc[0].to_dict()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip().splitlines()[-1]
+    other = pd.Series(pd.read_json(__import__("io").StringIO(f"[{out}]")).iloc[0])
+    for column, value in mmoe_result.table.iloc[0].items():
+        assert other[column] == pytest.approx(value, abs=1e-12), column
+
+
+def test_another_seed_gives_another_model(mmoe_result):
+    other = run_experiment("mmoe", seed=1, **QUICK)
+    assert other.table.auc_is_click.iloc[0] != mmoe_result.table.auc_is_click.iloc[0]
+
+
+def test_overrides_reach_the_data_and_the_architecture():
+    result = run_experiment("ple", conflict="conflicting", num_levels=3, task_experts=2,
+                            shared_experts=1, expert_units=[16], **QUICK)
+    assert result.config["conflict"] == "conflicting"
+    assert sorted({level for level, _ in result.gate_weights(max_rows=5)}) == [0, 1, 2]
+
+
+def test_param_budget_brings_models_to_about_the_same_size():
+    sizes = {name: run_experiment(name, param_budget=60_000, **{**QUICK, "n_rows": 5000}
+                                  ).n_params for name in ("shared_bottom", "mmoe", "ple")}
+    for name, size in sizes.items():
+        assert abs(size - 60_000) / 60_000 < 0.05, (name, size)
+
+
+def test_a_distribution_strategy_is_accepted():
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    result = run_experiment("shared_bottom", strategy=strategy, **QUICK)
+    assert result.table.auc_is_click.iloc[0] > 0.5
+
+
+def test_prints_the_table_like_the_source_chapter(capsys):
+    run_experiment("shared_bottom", **{**QUICK, "show": True, "n_rows": 5000})
+    printed = capsys.readouterr().out
+    assert printed.startswith("+---") and "auc_is_click" in printed and "val_user_is_like" in printed
+
+
+def test_kuairand_dataset_can_be_passed_in(kuairand_dir):
+    from funrec.data import load_kuairand
+
+    result = run_experiment("mmoe", dataset=load_kuairand(kuairand_dir), tasks=["is_click"],
+                            epochs=1, batch_size=16, show=False)
+    assert list(result.table.columns[:2]) == ["auc_is_click", "auc_macro"]
+
+
+@pytest.mark.parametrize("name, overrides, message", [
+    ("transformer", {}, "unknown model 'transformer'; choose one of shared_bottom, omoe, mmoe"),
+    ("mmoe", dict(num_experts=0), "num_experts must be a whole number of at least 1"),
+    ("ple", dict(num_levels=0), "num_levels must be a whole number of at least 1"),
+    ("cgc", dict(shared_experts=-1), "shared_experts must be"),
+    ("ple", dict(task_experts=1.5), "task_experts must be"),
+    ("mmoe", dict(expert_units=[64, 0]), "expert_units must hold whole numbers"),
+    ("mmoe", dict(expert_units=64), "expert_units must be a list"),
+    ("mmoe", dict(tasks=[]), "tasks is empty"),
+    ("mmoe", dict(tasks=["is_click", "is_click"]), r"unique; \['is_click'\]"),
+    ("mmoe", dict(tasks=["is_click", "watch_time"]), r"\['watch_time'\] are not labels"),
+    ("mmoe", dict(num_levels=2), "unknown option 'num_levels' for model 'mmoe'"),
+    ("cgc", dict(num_levels=2), "unknown option 'num_levels' for model 'cgc'"),
+    ("mmoe", dict(conflict=2), "conflict must lie in"),
+    ("mmoe", dict(dataset="kuairand"), "dataset must be a funrec Dataset"),
+])
+def test_bad_input_is_refused_before_training(name, overrides, message, monkeypatch):
+    import keras
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started despite bad input")
+
+    monkeypatch.setattr(keras.Model, "fit", no_training)
+    with pytest.raises((ValueError, TypeError), match=message):
+        run_experiment(name, **{**QUICK, **overrides})
+
+
+def test_non_binary_labels_are_refused(small_log, monkeypatch):
+    import keras
+
+    monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: pytest.fail("trained anyway"))
+    data = small_log.take(np.arange(len(small_log)))
+    data.labels["is_like"] = data.labels["is_like"] * 2
+    with pytest.raises(ValueError, match="labels of task 'is_like' must be 0 or 1"):
+        run_experiment("mmoe", dataset=data, show=False)
+
+
+def test_every_model_name_runs():
+    for name in MODEL_NAMES:
+        result = run_experiment(name, **{**QUICK, "n_rows": 5000})
+        assert np.isfinite(result.table.auc_macro.iloc[0]), name
