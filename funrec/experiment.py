@@ -6,23 +6,20 @@ import contextlib
 import functools
 import gc
 import inspect
-import os
 from dataclasses import dataclass, field
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep notebooks' stderr clean
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from tabulate import tabulate
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from .data import Dataset, simulate_kuairand
+from .features import feature_columns
+from .metrics import evaluate
+from .models import BUILDERS, DEFAULTS, gate_weights
 
 tf.get_logger().setLevel("ERROR")  # retracing notices are noise for readers
-from tabulate import tabulate  # noqa: E402
-
-from .data import Dataset, simulate_kuairand  # noqa: E402
-from .features import feature_columns  # noqa: E402
-from .metrics import evaluate  # noqa: E402
-from .models import BUILDERS, DEFAULTS, gate_weights  # noqa: E402
 
 MODEL_NAMES = tuple(BUILDERS)
 SIMULATOR_OPTIONS = ("conflict", "signal", "n_users", "n_videos", "n_authors", "n_rows",
