@@ -175,9 +175,6 @@ def training_batches(train: Dataset, tasks, batch_size: int, seed: int) -> tf.da
     Every batch has the same shape, so TensorFlow traces the training step once;
     a short last batch would make it trace again. The rows left over change from
     epoch to epoch, so every row is still seen."""
-    if batch_size > len(train):
-        raise ValueError(f"batch_size {batch_size} is larger than the {len(train)} training "
-                         "rows; lower batch_size or use more data.")
     arrays = ({k: tf.constant(v) for k, v in train.features.items()},
               {t: tf.constant(train.labels[t]) for t in tasks})
     return (tf.data.Dataset.range(len(train))
@@ -215,6 +212,9 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
 
     data = dataset.subsample(training["sample_fraction"], seed=training["seed"])
     train, valid, test = data.split_by_date()
+    if not 1 <= training["batch_size"] <= len(train):
+        raise ValueError(f"batch_size must be between 1 and the {len(train)} training rows, "
+                         f"got {training['batch_size']}; lower it or use more data.")
     columns = feature_columns(data, training["embedding_dim"])
     if training["param_budget"]:
         options = match_param_budget(name, columns, tasks, int(training["param_budget"]),
