@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import inspect
 from dataclasses import dataclass, field
 
@@ -169,19 +168,40 @@ def match_param_budget(name: str, columns, tasks, budget: int, task_type: str = 
     return scale_units(options, best)
 
 
-def training_batches(train: Dataset, tasks, batch_size: int, seed: int) -> tf.data.Dataset:
-    """Full batches of shuffled rows, reshuffled every epoch.
+def training_batches(train: Dataset, tasks, batch_size: int, epochs: int,
+                     seed: int) -> tf.data.Dataset:
+    """``epochs`` passes of full batches, the rows reshuffled every pass.
 
     Every batch has the same shape, so TensorFlow traces the training step once;
     a short last batch would make it trace again. The rows left over change from
-    epoch to epoch, so every row is still seen."""
+    pass to pass, so every row is still seen. The shuffled orders are drawn
+    up front with NumPy: a shuffle buffer over every row cost about a second
+    a pass on two cores, as long as a small model's training."""
+    steps = len(train) // batch_size
+    rng = np.random.default_rng(seed)
+    order = np.stack([rng.permutation(len(train))[:steps * batch_size].reshape(steps, batch_size)
+                      for _ in range(epochs)]).reshape(-1, batch_size)
     arrays = ({k: tf.constant(v) for k, v in train.features.items()},
               {t: tf.constant(train.labels[t]) for t in tasks})
-    return (tf.data.Dataset.range(len(train))
-            .shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size, drop_remainder=True)
+    return (tf.data.Dataset.from_tensor_slices(order)
             .map(lambda rows: tf.nest.map_structure(lambda a: tf.gather(a, rows), arrays))
             .prefetch(tf.data.AUTOTUNE))
+
+
+@contextlib.contextmanager
+def without_graph_rewrites():
+    """Switch off TensorFlow's graph optimiser (grappler) for the block.
+
+    For models this small, rewriting the traced graph took 1.5 to 2.5 s of every
+    run while the training steps ran no slower without it (benchmarks/RESULTS.md),
+    and the explorers retrain a fresh model on every click."""
+    before = tf.config.optimizer.get_experimental_options()
+    tf.config.optimizer.set_experimental_options({**before, "disable_meta_optimizer": True})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options(
+            {**before, "disable_meta_optimizer": before.get("disable_meta_optimizer", False)})
 
 
 def run_experiment(name: str, **overrides) -> ExperimentResult:
@@ -205,8 +225,7 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
         raise ValueError(f"sample_fraction must be in (0, 1], got {training['sample_fraction']}.")
 
     # One clean graph per run keeps memory flat when explorers call this repeatedly.
-    keras.backend.clear_session()
-    gc.collect()
+    keras.backend.clear_session()  # (and collects garbage)
     keras.utils.set_random_seed(training["seed"])
     tf.config.experimental.enable_op_determinism()
 
@@ -227,10 +246,11 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
         loss = "binary_crossentropy" if dataset.task_type == "binary" else "mse"
         model.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]),
                       loss={t: loss for t in tasks})
-        model.optimizer.build(model.trainable_variables)  # slots made eagerly, not traced
-    history = model.fit(training_batches(train, tasks, training["batch_size"], training["seed"]),
-                        epochs=training["epochs"], shuffle=False,  # batches come shuffled
-                        verbose=training["verbose"])
+        # Make the optimizer's slots and the per-task loss trackers now, eagerly:
+        # a variable first made inside the traced step makes TensorFlow trace it twice.
+        model.optimizer.build(model.trainable_variables)
+        first = {k: v[:2] for k, v in train.features.items()}
+        model.compute_loss(y={t: train.labels[t][:2] for t in tasks}, y_pred=model(first))
 
     def score(part: Dataset):
         predictions = model.predict(part.features, batch_size=8192, verbose=0)
@@ -239,8 +259,16 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
                          {t: part.true_probs[t] for t in tasks}, dataset.task_type)
         return table, predictions
 
+    batches = training_batches(train, tasks, training["batch_size"], training["epochs"],
+                               training["seed"])
+    with without_graph_rewrites():
+        history = model.fit(batches, epochs=training["epochs"],
+                            steps_per_epoch=len(train) // training["batch_size"],
+                            shuffle=False,  # the batches come shuffled
+                            verbose=training["verbose"])
     valid_table, _ = score(valid)
     table, predictions = score(test)
+
     result = ExperimentResult(
         name=name, table=table, valid_table=valid_table, model=model,
         history=history.history, n_params=model.count_params(), test=test,

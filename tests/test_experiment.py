@@ -57,6 +57,24 @@ def test_another_seed_gives_another_model(mmoe_result):
     assert other.table.auc_is_click.iloc[0] != mmoe_result.table.auc_is_click.iloc[0]
 
 
+def test_training_batches_are_full_and_reshuffled_every_epoch():
+    from funrec.data import simulate_kuairand
+    from funrec.experiment import training_batches
+
+    log = simulate_kuairand(n_users=50, n_videos=60, n_authors=10, n_rows=2_000)
+    train = log.split_by_date()[0]
+    ids = np.arange(len(train))
+    train.features["row"] = ids  # a column that names its row, to follow the rows
+    batches = [x["row"].numpy() for x, _ in training_batches(train, ["is_click"], 64, 2, seed=3)]
+    steps = len(train) // 64
+    assert len(batches) == 2 * steps and all(len(b) == 64 for b in batches)
+    first, second = np.concatenate(batches[:steps]), np.concatenate(batches[steps:])
+    assert len(np.unique(first)) == len(first) and len(np.unique(second)) == len(second)
+    assert not np.array_equal(first, second)
+    again = [x["row"].numpy() for x, _ in training_batches(train, ["is_click"], 64, 2, seed=3)]
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again))
+
+
 def test_overrides_reach_the_data_and_the_architecture():
     result = run_experiment("ple", conflict="conflicting", num_levels=3, task_experts=2,
                             shared_experts=1, expert_units=[16], **QUICK)
