@@ -192,9 +192,9 @@ def training_batches(train: Dataset, tasks, batch_size: int, epochs: int,
 def without_graph_rewrites():
     """Switch off TensorFlow's graph optimiser (grappler) for the block.
 
-    For models this small, rewriting the traced graph took 1.5 to 2.5 s of every
-    run while the training steps ran no slower without it (benchmarks/RESULTS.md),
-    and the explorers retrain a fresh model on every click."""
+    For models this small, rewriting the traced graph added 1 to 2.5 s to the
+    first training step, and the later steps ran no faster for it (measured on
+    two cores); the explorers pay that on every click."""
     before = tf.config.optimizer.get_experimental_options()
     tf.config.optimizer.set_experimental_options({**before, "disable_meta_optimizer": True})
     try:
