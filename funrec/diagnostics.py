@@ -28,15 +28,18 @@ def task_gradients(model: keras.Model, features: dict, labels: dict, variables=N
     """Each task's loss gradient on ``variables`` (default: the shared ones), flattened."""
     variables = shared_variables(model) if variables is None else variables
     loss_fn = keras.losses.BinaryCrossentropy()
+    # One forward pass serves every task: the tape is kept for all their gradients.
+    with tf.GradientTape(persistent=True) as tape:
+        predictions = model(features, training=False)
+        losses = {task: loss_fn(np.asarray(labels[task], dtype="float32").reshape(-1, 1),
+                                predictions[task])
+                  for task in labels}
     grads = {}
-    for task in labels:
-        with tf.GradientTape() as tape:
-            predictions = model(features, training=False)
-            loss = loss_fn(np.asarray(labels[task], dtype="float32").reshape(-1, 1),
-                           predictions[task])
+    for task, loss in losses.items():
         parts = tape.gradient(loss, variables)
         grads[task] = np.concatenate([tf.convert_to_tensor(g).numpy().ravel()
                                       for g in parts if g is not None])
+    del tape
     return grads
 
 
