@@ -168,40 +168,19 @@ def match_param_budget(name: str, columns, tasks, budget: int, task_type: str = 
     return scale_units(options, best)
 
 
-def training_batches(train: Dataset, tasks, batch_size: int, epochs: int,
-                     seed: int) -> tf.data.Dataset:
-    """``epochs`` passes of full batches, the rows reshuffled every pass.
+def training_batches(train: Dataset, tasks, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Full batches of shuffled rows, reshuffled every epoch.
 
     Every batch has the same shape, so TensorFlow traces the training step once;
     a short last batch would make it trace again. The rows left over change from
-    pass to pass, so every row is still seen. The shuffled orders are drawn
-    up front with NumPy: a shuffle buffer over every row cost about a second
-    a pass on two cores, as long as a small model's training."""
-    steps = len(train) // batch_size
-    rng = np.random.default_rng(seed)
-    order = np.stack([rng.permutation(len(train))[:steps * batch_size].reshape(steps, batch_size)
-                      for _ in range(epochs)]).reshape(-1, batch_size)
+    epoch to epoch, so every row is still seen."""
     arrays = ({k: tf.constant(v) for k, v in train.features.items()},
               {t: tf.constant(train.labels[t]) for t in tasks})
-    return (tf.data.Dataset.from_tensor_slices(order)
+    return (tf.data.Dataset.range(len(train))
+            .shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size, drop_remainder=True)
             .map(lambda rows: tf.nest.map_structure(lambda a: tf.gather(a, rows), arrays))
             .prefetch(tf.data.AUTOTUNE))
-
-
-@contextlib.contextmanager
-def without_graph_rewrites():
-    """Switch off TensorFlow's graph optimiser (grappler) for the block.
-
-    For models this small, rewriting the traced graph added 1 to 2.5 s to the
-    first training step, and the later steps ran no faster for it (measured on
-    two cores); the explorers pay that on every click."""
-    before = tf.config.optimizer.get_experimental_options()
-    tf.config.optimizer.set_experimental_options({**before, "disable_meta_optimizer": True})
-    try:
-        yield
-    finally:
-        tf.config.optimizer.set_experimental_options(
-            {**before, "disable_meta_optimizer": before.get("disable_meta_optimizer", False)})
 
 
 def run_experiment(name: str, **overrides) -> ExperimentResult:
@@ -259,13 +238,9 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
                          {t: part.true_probs[t] for t in tasks}, dataset.task_type)
         return table, predictions
 
-    batches = training_batches(train, tasks, training["batch_size"], training["epochs"],
-                               training["seed"])
-    with without_graph_rewrites():
-        history = model.fit(batches, epochs=training["epochs"],
-                            steps_per_epoch=len(train) // training["batch_size"],
-                            shuffle=False,  # the batches come shuffled
-                            verbose=training["verbose"])
+    batches = training_batches(train, tasks, training["batch_size"], training["seed"])
+    history = model.fit(batches, epochs=training["epochs"], shuffle=False,  # come shuffled
+                        verbose=training["verbose"])
     valid_table, _ = score(valid)
     table, predictions = score(test)
 

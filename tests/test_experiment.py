@@ -65,13 +65,13 @@ def test_training_batches_are_full_and_reshuffled_every_epoch():
     train = log.split_by_date()[0]
     ids = np.arange(len(train))
     train.features["row"] = ids  # a column that names its row, to follow the rows
-    batches = [x["row"].numpy() for x, _ in training_batches(train, ["is_click"], 64, 2, seed=3)]
+    batches = [x["row"].numpy() for x, _ in training_batches(train, ["is_click"], 64, seed=3).repeat(2)]
     steps = len(train) // 64
     assert len(batches) == 2 * steps and all(len(b) == 64 for b in batches)
     first, second = np.concatenate(batches[:steps]), np.concatenate(batches[steps:])
     assert len(np.unique(first)) == len(first) and len(np.unique(second)) == len(second)
     assert not np.array_equal(first, second)
-    again = [x["row"].numpy() for x, _ in training_batches(train, ["is_click"], 64, 2, seed=3)]
+    again = [x["row"].numpy() for x, _ in training_batches(train, ["is_click"], 64, seed=3).repeat(2)]
     assert all(np.array_equal(a, b) for a, b in zip(batches, again))
 
 
