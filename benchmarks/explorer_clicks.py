@@ -5,10 +5,16 @@
 Each explorer is clicked once to warm up (the first click also draws the tiny
 data set), then once per setting below; the time is the whole update, from the
 click to the drawn heatmap and table. The side-by-side chapter's explorer is two
-``run_experiment`` calls on 30,000 impressions, timed the same way.
+``run_experiment`` calls on 30,000 impressions, and the Shared-Bottom chapter's is
+its own ``train_with_cosines`` (read from the chapter, so the timed code is the
+code the reader runs) on 20,000 impressions; both are timed without drawing.
 """
 
+import contextlib
+import io
+import json
 import time
+from pathlib import Path
 
 import matplotlib
 
@@ -22,7 +28,8 @@ def click(explorer, **settings) -> float:
     for name, value in settings.items():
         explorer.controls[name].value = value
     start = time.perf_counter()
-    explorer.update()
+    with contextlib.redirect_stdout(io.StringIO()):  # outside Jupyter it would print
+        explorer.update()
     return time.perf_counter() - start
 
 
@@ -40,3 +47,23 @@ for pair in (("shared_bottom", "mmoe"), ("mmoe", "ple"), ("ple", "single_task"))
     for name in pair:
         run_experiment(name, conflict="conflicting", n_rows=30_000, epochs=1, show=False)
     print(f"side-by-side explorer {pair}: {time.perf_counter() - start:.1f} s", flush=True)
+
+
+def chapter_function(chapter: str, name: str):
+    """A function defined in a chapter's code cell, executed as the chapter does."""
+    cells = json.loads((Path(__file__).parents[1] / "book" / chapter).read_text())["cells"]
+    source = next("".join(c["source"]) for c in cells
+                  if c["cell_type"] == "code" and f"def {name}(" in "".join(c["source"]))
+    namespace = {}
+    exec("import funrec\n" + source.split("\ncosines = ")[0], namespace)
+    return namespace[name]
+
+
+train_with_cosines = chapter_function("shared_bottom.ipynb", "train_with_cosines")
+tiny = dict(n_rows=20_000, epochs=1, batch_size=512, every=4)  # the chapter's explorer
+train_with_cosines(1.0, **tiny)
+for width in ((128, 64), (4,)):
+    start = time.perf_counter()
+    train_with_cosines(1.0, bottom_units=width, **tiny)
+    print(f"shared-bottom explorer bottom={width}: {time.perf_counter() - start:.1f} s",
+          flush=True)
