@@ -16,7 +16,7 @@ from tabulate import tabulate
 from .data import Dataset, simulate_kuairand
 from .features import feature_columns
 from .metrics import evaluate
-from .models import BUILDERS, DEFAULTS, gate_weights
+from .models import BUILDERS, DEFAULTS, gate_weights, predict
 
 tf.get_logger().setLevel("ERROR")  # retracing notices are noise for readers
 
@@ -232,7 +232,7 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
         model.compute_loss(y={t: train.labels[t][:2] for t in tasks}, y_pred=model(first))
 
     def score(part: Dataset):
-        predictions = model.predict(part.features, batch_size=8192, verbose=0)
+        predictions = predict(model, part.features)
         table = evaluate({t: part.labels[t] for t in tasks}, predictions, part.user_id,
                          None if part.true_probs is None else
                          {t: part.true_probs[t] for t in tasks}, dataset.task_type)

@@ -36,6 +36,20 @@ def gate_layers(model: keras.Model) -> list[ExpertGate]:
     return [layer for layer in model.layers if isinstance(layer, ExpertGate)]
 
 
+def predict(model: keras.Model, features: dict, batch_size: int = 8192):
+    """The model's outputs for ``features`` as NumPy arrays, computed in batches.
+
+    Runs the model eagerly: ``model.predict`` traces a new graph for every new
+    model, which cost more than the prediction itself for the explorers' small
+    models, and gives the same numbers."""
+    n_rows = len(next(iter(features.values())))
+    parts = [model({k: v[i:i + batch_size] for k, v in features.items()}, training=False)
+             for i in range(0, n_rows, batch_size)]
+    return keras.tree.map_structure(
+        lambda *batches: np.concatenate([keras.ops.convert_to_numpy(b) for b in batches]),
+        *parts)
+
+
 def gate_weights(model: keras.Model, features: dict, batch_size: int = 4096) -> dict:
     """Gate weights for a batch of rows: ``{(level, task): (expert_names, array)}``
     with one row per input row and one column per expert. Empty for models
@@ -44,7 +58,7 @@ def gate_weights(model: keras.Model, features: dict, batch_size: int = 4096) -> 
     if not gates:
         return {}
     probe = keras.Model(model.inputs, [g.output for g in gates])
-    arrays = probe.predict(features, batch_size=batch_size, verbose=0)
-    if len(gates) == 1:
+    arrays = predict(probe, features, batch_size)
+    if not isinstance(arrays, (list, tuple)):  # a one-output model gives a bare array
         arrays = [arrays]
     return {(g.level, g.task): (g.expert_names, np.asarray(a)) for g, a in zip(gates, arrays)}
