@@ -18,7 +18,7 @@ from IPython.display import display
 from .experiment import ExperimentResult, run_experiment
 from .plots import gate_heatmap
 
-# Small enough for about five seconds per click on two CPU cores.
+# Small enough for a few seconds per click on two CPU cores (benchmarks/explorer_clicks.py).
 TINY = dict(n_rows=30_000, epochs=1, batch_size=512)
 
 
