@@ -6,21 +6,20 @@ Each explorer is clicked once to warm up (the first click also draws the tiny
 data set), then once per setting below; the time is the whole update, from the
 click to the drawn heatmap and table. The side-by-side chapter's explorer is two
 ``run_experiment`` calls on 30,000 impressions, and the Shared-Bottom chapter's is
-its own ``train_with_cosines`` (read from the chapter, so the timed code is the
-code the reader runs) on 20,000 impressions; both are timed without drawing.
+``funrec.diagnostics.train_with_cosines`` on 20,000 impressions; both are timed
+without drawing.
 """
 
 import contextlib
 import io
-import json
 import time
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 from funrec import run_experiment  # noqa: E402
+from funrec.diagnostics import train_with_cosines  # noqa: E402
 from funrec.widgets import mmoe_explorer, ple_explorer  # noqa: E402
 
 
@@ -49,17 +48,6 @@ for pair in (("shared_bottom", "mmoe"), ("mmoe", "ple"), ("ple", "single_task"))
     print(f"side-by-side explorer {pair}: {time.perf_counter() - start:.1f} s", flush=True)
 
 
-def chapter_function(chapter: str, name: str):
-    """A function defined in a chapter's code cell, executed as the chapter does."""
-    cells = json.loads((Path(__file__).parents[1] / "book" / chapter).read_text())["cells"]
-    source = next("".join(c["source"]) for c in cells
-                  if c["cell_type"] == "code" and f"def {name}(" in "".join(c["source"]))
-    namespace = {}
-    exec("import funrec\n" + source.split("\ncosines = ")[0], namespace)
-    return namespace[name]
-
-
-train_with_cosines = chapter_function("shared_bottom.ipynb", "train_with_cosines")
 tiny = dict(n_rows=20_000, epochs=1, batch_size=512, every=4)  # the chapter's explorer
 train_with_cosines(1.0, **tiny)
 for width in ((128, 64), (4,)):

@@ -10,6 +10,10 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from .data import simulate_kuairand
+from .features import feature_columns
+from .models import BUILDERS
+
 
 def shared_variables(model: keras.Model) -> list:
     """The weights every task's loss reaches: the shared bottom, or all experts and
@@ -72,6 +76,27 @@ class GradientCosineLog(keras.callbacks.Callback):
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.records)
+
+
+def train_with_cosines(conflict, n_rows=60_000, epochs=2, batch_size=1024, every=4,
+                       bottom_units=(128, 64), seed=0):
+    """Train a Shared-Bottom on a simulated log, logging gradient cosines on a probe batch.
+
+    Returns the cosines (one column per pair of tasks, one row per logged step),
+    the trained model and the test day."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    train, _, test = simulate_kuairand(n_rows=n_rows, conflict=conflict, seed=0).split_by_date()
+    model = BUILDERS["shared_bottom"](feature_columns(train), train.tasks,
+                                      bottom_units=bottom_units)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                  loss={t: "binary_crossentropy" for t in train.tasks})
+    probe = train.take(np.arange(2048))
+    log = GradientCosineLog(probe.features, probe.labels, every=every)
+    model.fit(train.features, train.labels, batch_size=batch_size, epochs=epochs,
+              verbose=0, callbacks=[log])
+    cosines = log.frame().pivot(index="step", columns="pair", values="cosine")
+    return cosines, model, test
 
 
 def expert_utilisation(gates: dict) -> pd.DataFrame:
