@@ -74,9 +74,9 @@ def _overrides(args) -> dict:
 
 def _applicable(name: str, overrides: dict) -> dict:
     """In a comparison, pass each model only the architecture flags it has."""
-    from .experiment import model_options, simulator_defaults, TRAINING_OPTIONS
+    from .experiment import option_names
 
-    known = set(model_options(name)) | set(simulator_defaults()) | set(TRAINING_OPTIONS)
+    known = option_names(name)
     return {k: v for k, v in overrides.items() if k in known}
 
 

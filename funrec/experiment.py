@@ -123,6 +123,11 @@ def _check_tasks(tasks, dataset: Dataset) -> list[str]:
     return tasks
 
 
+def option_names(name: str) -> set[str]:
+    """Every override ``run_experiment(name, ...)`` accepts."""
+    return set(simulator_defaults()) | set(TRAINING_OPTIONS) | set(model_options(name))
+
+
 def split_options(name: str, overrides: dict) -> tuple[dict, dict, dict]:
     """Sort overrides into simulator, training and model options, refusing unknown ones."""
     _check_name(name)
@@ -133,7 +138,7 @@ def split_options(name: str, overrides: dict) -> tuple[dict, dict, dict]:
                 group[key] = value
                 break
         else:
-            valid = sorted(set(simulator) | set(training) | set(model))
+            valid = sorted(option_names(name))
             raise ValueError(f"unknown option {key!r} for model {name!r}; "
                              f"valid options: {', '.join(valid)}.")
     for key, value in model.items():
