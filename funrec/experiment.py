@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import time
 from dataclasses import dataclass, field
 
 import keras
@@ -15,17 +16,19 @@ from tabulate import tabulate
 
 from .data import Dataset, simulate_kuairand
 from .features import feature_columns
+from .layers import ExpertGate
 from .metrics import evaluate
 from .models import BUILDERS, DEFAULTS, gate_weights, predict
+from .training import fit
 
-tf.get_logger().setLevel("ERROR")  # retracing notices are noise for readers
 
 MODEL_NAMES = tuple(BUILDERS)
 SIMULATOR_OPTIONS = ("conflict", "signal", "n_users", "n_videos", "n_authors", "n_rows",
                      "data_seed")
 TRAINING_OPTIONS = dict(dataset=None, tasks=None, epochs=3, batch_size=2048,
                         learning_rate=1e-2, embedding_dim=8, seed=0, sample_fraction=1.0,
-                        param_budget=None, strategy=None, verbose=0, show=True)
+                        param_budget=None, param_budget_kind="total", loss_weights=None,
+                        track_validation=False, strategy=None, verbose=0, show=True)
 COUNT_OPTIONS = ("num_experts", "num_levels", "task_experts", "shared_experts")
 
 
@@ -42,6 +45,7 @@ class ExperimentResult:
     n_params: int
     test: Dataset = field(repr=False)
     predictions: dict = field(repr=False)
+    seconds: dict = field(default_factory=dict)  # build, train and score wall times
 
     def gate_weights(self, max_rows: int | None = None) -> dict:
         """Gate weights on the test rows (see :func:`funrec.models.gate_weights`)."""
@@ -88,6 +92,10 @@ def _check_name(name: str) -> None:
 
 
 def _check_model_options(options: dict) -> None:
+    gate = options.get("gate")
+    if gate is not None and not (isinstance(gate, type) and issubclass(gate, ExpertGate)):
+        raise TypeError(f"gate must be a subclass of funrec.layers.ExpertGate (or None for "
+                        f"the softmax gate), got {gate!r}.")
     for key in COUNT_OPTIONS:
         if key in options and (not isinstance(options[key], (int, np.integer))
                                or options[key] < 1):
@@ -148,44 +156,41 @@ def split_options(name: str, overrides: dict) -> tuple[dict, dict, dict]:
     return simulator, training, model
 
 
+SCALED_UNITS = ("bottom_units", "expert_units")  # the shared part; towers and gates stay
+
+
 def scale_units(options: dict, factor: float) -> dict:
-    return {k: tuple(max(1, round(u * factor)) for u in v) if k.endswith("_units") else v
+    """The options with the shared part's layer widths multiplied by ``factor``."""
+    return {k: tuple(max(1, round(u * factor)) for u in v) if k in SCALED_UNITS else v
             for k, v in options.items()}
 
 
+def dense_params(model: keras.Model) -> int:
+    """Parameters outside the embedding tables: the part the architectures differ in."""
+    return sum(int(np.prod(v.shape)) for v in model.weights
+               if not v.path.split("/")[0].endswith("embeddings"))
+
+
 def match_param_budget(name: str, columns, tasks, budget: int, task_type: str = "binary",
-                       **options) -> dict:
-    """Model options with every layer width scaled by one factor so the model's
-    parameter count comes as close to ``budget`` as the widths allow."""
+                       kind: str = "total", **options) -> dict:
+    """Model options with the shared part's widths (bottom or experts) scaled by one
+    factor so that the model's parameter count comes as close to ``budget`` as the
+    widths allow. Towers and gates keep their size. ``kind="dense"`` counts only the
+    parameters outside the embedding tables."""
     def count(factor):
         model = BUILDERS[name](columns, tasks, task_type=task_type,
                                **scale_units(options, factor))
-        n = model.count_params()
+        n = dense_params(model) if kind == "dense" else model.count_params()
         del model
         return n
 
-    lo, hi = np.log(1 / 32), np.log(32)
-    for _ in range(14):  # bisection on log(factor); counts grow with the widths
+    lo, hi = np.log(1 / 64), np.log(32)
+    for _ in range(16):  # bisection on log(factor); counts grow with the widths
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if count(np.exp(mid)) < budget else (lo, mid)
     best = min((np.exp(lo), np.exp(hi)), key=lambda f: abs(count(f) - budget))
     keras.backend.clear_session()
     return scale_units(options, best)
-
-
-def training_batches(train: Dataset, tasks, batch_size: int, seed: int) -> tf.data.Dataset:
-    """Full batches of shuffled rows, reshuffled every epoch.
-
-    Every batch has the same shape, so TensorFlow traces the training step once;
-    a short last batch would make it trace again. The rows left over change from
-    epoch to epoch, so every row is still seen."""
-    arrays = ({k: tf.constant(v) for k, v in train.features.items()},
-              {t: tf.constant(train.labels[t]) for t in tasks})
-    return (tf.data.Dataset.range(len(train))
-            .shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size, drop_remainder=True)
-            .map(lambda rows: tf.nest.map_structure(lambda a: tf.gather(a, rows), arrays))
-            .prefetch(tf.data.AUTOTUNE))
 
 
 def run_experiment(name: str, **overrides) -> ExperimentResult:
@@ -221,20 +226,9 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
     columns = feature_columns(data, training["embedding_dim"])
     if training["param_budget"]:
         options = match_param_budget(name, columns, tasks, int(training["param_budget"]),
-                                     dataset.task_type, **options)
+                                     dataset.task_type, training["param_budget_kind"],
+                                     **options)
         keras.utils.set_random_seed(training["seed"])
-
-    strategy = training["strategy"]
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model = BUILDERS[name](columns, tasks, task_type=dataset.task_type, **options)
-        loss = "binary_crossentropy" if dataset.task_type == "binary" else "mse"
-        model.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]),
-                      loss={t: loss for t in tasks})
-        # Make the optimizer's slots and the per-task loss trackers now, eagerly:
-        # a variable first made inside the traced step makes TensorFlow trace it twice.
-        model.optimizer.build(model.trainable_variables)
-        first = {k: v[:2] for k, v in train.features.items()}
-        model.compute_loss(y={t: train.labels[t][:2] for t in tasks}, y_pred=model(first))
 
     def score(part: Dataset):
         predictions = predict(model, part.features)
@@ -243,16 +237,32 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
                          {t: part.true_probs[t] for t in tasks}, dataset.task_type)
         return table, predictions
 
-    batches = training_batches(train, tasks, training["batch_size"], training["seed"])
-    history = model.fit(batches, epochs=training["epochs"], shuffle=False,  # come shuffled
-                        verbose=training["verbose"])
+    def track_validation(epoch, histories):
+        row = score(valid)[0].iloc[0]
+        for column in row.index:
+            if column.startswith(("auc_", "mse_")):
+                histories[0].setdefault(f"valid_{column}", []).append(float(row[column]))
+
+    strategy = training["strategy"]
+    start = time.perf_counter()
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = BUILDERS[name](columns, tasks, task_type=dataset.task_type, **options)
+    built = time.perf_counter()
+    history = fit(model, train, tasks, training["epochs"], training["batch_size"],
+                  training["learning_rate"], training["seed"], task_type=dataset.task_type,
+                  loss_weights=training["loss_weights"], strategy=strategy,
+                  verbose=training["verbose"],
+                  on_epoch_end=track_validation if training["track_validation"] else None)
+    trained = time.perf_counter()
     valid_table, _ = score(valid)
     table, predictions = score(test)
+    seconds = dict(build=built - start, train=trained - built,
+                   score=time.perf_counter() - trained)
 
     result = ExperimentResult(
         name=name, table=table, valid_table=valid_table, model=model,
-        history=history.history, n_params=model.count_params(), test=test,
-        predictions=predictions,
+        history=history, n_params=model.count_params(), test=test,
+        predictions=predictions, seconds=seconds,
         config=dict(model=name, **simulator, **{k: v for k, v in training.items()
                                                 if k not in ("dataset", "strategy")},
                     **options, data=dataset.name))

@@ -14,13 +14,14 @@ def mlp(units, name: str, activation: str = "relu") -> keras.Sequential:
 
 
 class Experts(keras.layers.Layer):
-    """K independent MLP experts applied to the same input: [batch, d] -> [batch, K, units[-1]].
+    """K independent MLP experts applied to the same input: [batch, d] -> [K, batch, units[-1]].
 
     Expert k computes its own e_k(x) with its own weights. The K weight matrices
-    of a layer sit in one [K, d_in, d_out] tensor, so one einsum runs every
-    expert at once (K separate Dense stacks give the same function but make
-    TensorFlow trace K times as many operations). Each expert's slice is drawn
-    independently, so no two experts start alike.
+    of a layer sit in one [K, d_in, d_out] tensor, so one batched matrix product
+    runs every expert at once (K separate Dense stacks give the same function but
+    make TensorFlow trace K times as many operations). The outputs are kept expert
+    first, [K, batch, units], the layout in which that product is cheapest.
+    Each expert's slice is drawn independently, so no two experts start alike.
     """
 
     def __init__(self, num_experts: int, units, activation: str = "relu", **kwargs):
@@ -35,19 +36,19 @@ class Experts(keras.layers.Layer):
         for i, d_out in enumerate(self.units):
             self.kernels.append(self.add_weight(shape=(self.num_experts, d_in, d_out),
                                                 initializer=init, name=f"kernel_{i}"))
-            self.biases.append(self.add_weight(shape=(self.num_experts, d_out),
+            self.biases.append(self.add_weight(shape=(self.num_experts, 1, d_out),
                                                initializer="zeros", name=f"bias_{i}"))
             d_in = d_out
 
     def call(self, x):
-        h = self.activation(keras.ops.einsum("bd,kdu->bku", x, self.kernels[0]) + self.biases[0])
-        for kernel, bias in zip(self.kernels[1:], self.biases[1:]):
-            h = self.activation(keras.ops.einsum("bkd,kdu->bku", h, kernel) + bias)
+        h = x[None]  # [1, batch, d]: broadcast over the experts
+        for kernel, bias in zip(self.kernels, self.biases):
+            h = self.activation(keras.ops.matmul(h, kernel) + bias)
         return h
 
 
 def experts(x, count: int, units, name: str, level: int | None = None):
-    """A named group of experts on input x: (their names, their outputs [batch, count, units])."""
+    """A named group of experts on input x: (their names, their outputs [count, batch, units])."""
     layer_name = name if level is None else f"L{level}_{name}"
     return [f"{name}_{k}" for k in range(count)], Experts(count, units, name=layer_name)(x)
 
@@ -56,7 +57,9 @@ class ExpertGate(keras.layers.Layer):
     """g(x) = softmax(W x): one weight per expert, summing to 1 for every row.
 
     ``task``, ``level`` and ``expert_names`` label the weights for heatmaps;
-    :func:`funrec.models.gate_weights` reads them for a batch of rows.
+    :func:`funrec.models.gate_weights` reads them for a batch of rows. Any layer
+    built with the same arguments that returns [batch, experts] weights can take
+    its place (``gate=`` of :func:`mix_experts` and of the gated builders).
     """
 
     def __init__(self, expert_names, task: str, level: int = 0, hidden_units=(), **kwargs):
@@ -72,14 +75,18 @@ class ExpertGate(keras.layers.Layer):
         return keras.ops.softmax(self.logits(x), axis=-1)
 
 
-def mix_experts(groups, gate_input, task: str, level: int = 0, gate_units=()):
-    """h = sum_k g_k(x) e_k over the experts of the given groups (from :func:`experts`)."""
+def mix_experts(groups, gate_input, task: str, level: int = 0, gate_units=(), gate=None):
+    """h = sum_k g_k(x) e_k over the experts of the given groups (from :func:`experts`).
+
+    ``gate`` is the gate's class (default :class:`ExpertGate`); a subclass of it
+    changes how the weights are computed and keeps them inspectable."""
     names = [name for group_names, _ in groups for name in group_names]
     outputs = [out for _, out in groups]
-    stacked = outputs[0] if len(outputs) == 1 else keras.ops.concatenate(outputs, axis=1)
-    weights = ExpertGate(names, task=task, level=level, hidden_units=gate_units,
-                         name=f"gate_L{level}_{task}")(gate_input)      # [batch, experts]
-    return keras.ops.einsum("be,bed->bd", weights, stacked)
+    stacked = outputs[0] if len(outputs) == 1 else keras.ops.concatenate(outputs, axis=0)
+    weights = (gate or ExpertGate)(names, task=task, level=level, hidden_units=gate_units,
+                                   name=f"gate_L{level}_{task}")(gate_input)  # [batch, K]
+    # sum over k of g_k [batch, 1] * e_k [batch, d]: cheaper than an einsum here
+    return keras.ops.sum(keras.ops.transpose(weights)[:, :, None] * stacked, axis=0)
 
 
 def task_towers(task_inputs: dict, tower_units, task_type: str = "binary") -> dict:

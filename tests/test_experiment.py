@@ -31,6 +31,8 @@ def test_table_has_the_source_chapter_columns_plus_the_oracle(mmoe_result):
 
 def test_result_exposes_history_model_and_gate_weights(mmoe_result):
     assert len(mmoe_result.history["loss"]) == 1
+    assert len(mmoe_result.history["epoch_seconds"]) == 1
+    assert set(mmoe_result.seconds) == {"build", "train", "score"}
     gates = mmoe_result.gate_weights(max_rows=100)
     assert len(gates) == 3 and gates[(0, "is_click")][1].shape == (100, 4)
     assert mmoe_result.n_params == mmoe_result.model.count_params()
@@ -57,29 +59,45 @@ def test_another_seed_gives_another_model(mmoe_result):
     assert other.table.auc_is_click.iloc[0] != mmoe_result.table.auc_is_click.iloc[0]
 
 
-def test_training_batches_are_full_and_reshuffled_every_epoch():
-    from funrec.data import simulate_kuairand
-    from funrec.experiment import training_batches
-
-    log = simulate_kuairand(n_users=50, n_videos=60, n_authors=10, n_rows=2_000)
-    train = log.split_by_date()[0]
-    ids = np.arange(len(train))
-    train.features["row"] = ids  # a column that names its row, to follow the rows
-    batches = [x["row"].numpy() for x, _ in training_batches(train, ["is_click"], 64, seed=3).repeat(2)]
-    steps = len(train) // 64
-    assert len(batches) == 2 * steps and all(len(b) == 64 for b in batches)
-    first, second = np.concatenate(batches[:steps]), np.concatenate(batches[steps:])
-    assert len(np.unique(first)) == len(first) and len(np.unique(second)) == len(second)
-    assert not np.array_equal(first, second)
-    again = [x["row"].numpy() for x, _ in training_batches(train, ["is_click"], 64, seed=3).repeat(2)]
-    assert all(np.array_equal(a, b) for a, b in zip(batches, again))
-
-
 def test_overrides_reach_the_data_and_the_architecture():
     result = run_experiment("ple", conflict="conflicting", num_levels=3, task_experts=2,
                             shared_experts=1, expert_units=[16], **QUICK)
     assert result.config["conflict"] == "conflicting"
     assert sorted({level for level, _ in result.gate_weights(max_rows=5)}) == [0, 1, 2]
+
+
+def test_a_gate_class_can_replace_the_softmax_gate():
+    import keras
+
+    from funrec.layers import ExpertGate
+    from funrec.models import gate_layers
+
+    class SoftGate(ExpertGate):  # a temperature of 4 flattens the weights
+        def call(self, x):
+            return keras.ops.softmax(self.logits(x) / 4.0, axis=-1)
+
+    result = run_experiment("cgc", gate=SoftGate, **{**QUICK, "n_rows": 5000})
+    assert gate_layers(result.model) and all(isinstance(g, SoftGate)
+                                             for g in gate_layers(result.model))
+    with pytest.raises(TypeError, match="gate must be a subclass of funrec.layers.ExpertGate"):
+        run_experiment("mmoe", gate=lambda x: x, **QUICK)
+
+
+def test_validation_can_be_tracked_after_every_epoch():
+    result = run_experiment("shared_bottom", track_validation=True, **{**QUICK, "epochs": 2})
+    assert len(result.history["valid_auc_macro"]) == 2
+    assert result.history["valid_auc_macro"][-1] == pytest.approx(
+        result.valid_table.auc_macro.iloc[0])
+
+
+def test_param_budget_keeps_the_towers_and_can_count_dense_parameters():
+    from funrec.experiment import dense_params
+
+    result = run_experiment("mmoe", param_budget=5_000, param_budget_kind="dense",
+                            **{**QUICK, "n_rows": 5000})
+    assert result.config["tower_units"] == (32,)
+    assert abs(dense_params(result.model) - 5_000) / 5_000 < 0.1
+    assert dense_params(result.model) < result.n_params
 
 
 def test_param_budget_brings_models_to_about_the_same_size():
@@ -128,20 +146,16 @@ def test_kuairand_dataset_can_be_passed_in(kuairand_dir):
     ("mmoe", dict(sample_fraction=0), r"sample_fraction must be in \(0, 1\]"),
 ])
 def test_bad_input_is_refused_before_training(name, overrides, message, monkeypatch):
-    import keras
-
     def no_training(*args, **kwargs):
         raise AssertionError("training started despite bad input")
 
-    monkeypatch.setattr(keras.Model, "fit", no_training)
+    monkeypatch.setattr("funrec.experiment.fit", no_training)
     with pytest.raises((ValueError, TypeError), match=message):
         run_experiment(name, **{**QUICK, **overrides})
 
 
 def test_non_binary_labels_are_refused(small_log, monkeypatch):
-    import keras
-
-    monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: pytest.fail("trained anyway"))
+    monkeypatch.setattr("funrec.experiment.fit", lambda *a, **k: pytest.fail("trained anyway"))
     data = small_log.take(np.arange(len(small_log)))
     data.labels["is_like"] = data.labels["is_like"] * 2
     with pytest.raises(ValueError, match="labels of task 'is_like' must be 0 or 1"):

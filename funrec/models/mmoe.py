@@ -12,15 +12,16 @@ from ..layers import experts, mix_experts, task_towers
 
 
 def build_mmoe(columns, tasks, num_experts=4, expert_units=(64, 32), tower_units=(32,),
-               gate_units=(), one_gate=False, task_type="binary"):
+               gate_units=(), gate=None, one_gate=False, task_type="binary"):
     inputs = build_inputs(columns)
     x = embed_and_concat(columns, inputs)
     pool = experts(x, num_experts, expert_units, name="expert")        # e_1 .. e_K
     if one_gate:
-        h = mix_experts([pool], x, task="all", gate_units=gate_units)
+        h = mix_experts([pool], x, task="all", gate_units=gate_units, gate=gate)
         mixtures = {t: h for t in tasks}
     else:
-        mixtures = {t: mix_experts([pool], x, task=t, gate_units=gate_units) for t in tasks}
+        mixtures = {t: mix_experts([pool], x, task=t, gate_units=gate_units, gate=gate)
+                     for t in tasks}
     outputs = task_towers(mixtures, tower_units, task_type)
     return keras.Model(inputs, outputs, name="omoe" if one_gate else "mmoe")
 

@@ -1,0 +1,88 @@
+"""The lean training path: batches, loss weights, replicas side by side, devices."""
+
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from funrec.features import feature_columns
+from funrec.models import BUILDERS
+from funrec.training import Replica, epoch_batches, fit, fit_replicas
+
+
+def test_epoch_batches_are_full_permutations_that_change_every_epoch():
+    rng = np.random.default_rng(3)
+    first, second = epoch_batches(1000, 64, rng), epoch_batches(1000, 64, rng)
+    assert first.shape == second.shape == (1000 // 64, 64)
+    for order in (first, second):
+        assert len(np.unique(order)) == order.size and order.max() < 1000
+    assert not np.array_equal(first, second)
+    again = np.random.default_rng(3)
+    assert np.array_equal(epoch_batches(1000, 64, again), first)
+
+
+def _model(train, seed=0, **options):
+    keras.utils.set_random_seed(seed)
+    return BUILDERS["shared_bottom"](feature_columns(train), train.tasks,
+                                     bottom_units=(16,), tower_units=(8,), **options)
+
+
+@pytest.fixture(scope="module")
+def train(small_log):
+    return small_log.split_by_date()[0]
+
+
+def test_history_has_each_task_loss_per_epoch_and_the_loss_falls(train):
+    history = fit(_model(train), train, train.tasks, epochs=2, batch_size=512,
+                  learning_rate=1e-2, seed=0)
+    assert len(history["loss"]) == len(history["epoch_seconds"]) == 2
+    assert history["loss"][1] < history["loss"][0]
+    assert history["loss"][0] == pytest.approx(sum(history[f"{t}_loss"][0] for t in train.tasks))
+
+
+def test_a_task_with_zero_loss_weight_does_not_train_its_tower(train):
+    model = _model(train)
+    tower = model.get_layer("tower_is_like")
+    before = [w.numpy().copy() for w in tower.weights]
+    history = fit(model, train, train.tasks, epochs=1, batch_size=512, learning_rate=1e-2,
+                  seed=0, loss_weights={"is_like": 0.0})
+    assert all(np.array_equal(b, w.numpy()) for b, w in zip(before, tower.weights))
+    assert history["loss"][0] == pytest.approx(history["is_click_loss"][0]
+                                               + history["long_view_loss"][0])
+
+
+def test_replicas_side_by_side_train_as_they_would_alone(train):
+    alone = []
+    for seed in (0, 1):
+        model = _model(train, seed)
+        fit(model, train, train.tasks, epochs=1, batch_size=512, learning_rate=1e-2, seed=seed)
+        alone.append(model.get_weights())
+    replicas = [Replica(_model(train, seed), keras.optimizers.Adam(1e-2), seed) for seed in (0, 1)]
+    fit_replicas(replicas, train, train.tasks, epochs=1, batch_size=512)
+    for weights, replica in zip(alone, replicas):
+        for a, b in zip(weights, replica.model.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+MIRRORED = """
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from funrec import run_experiment
+quick = dict(n_users=200, n_videos=300, n_authors=60, n_rows=20_000, epochs=2,
+             batch_size=512, show=False)
+one = run_experiment("mmoe", **quick).table
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+two = run_experiment("mmoe", strategy=strategy, **quick).table
+for task in ("is_click", "is_like", "long_view"):
+    a, b = one[f"auc_{task}"].iloc[0], two[f"auc_{task}"].iloc[0]
+    print(task, a, b)
+    assert abs(a - b) < 0.005, (task, a, b)
+"""
+
+
+def test_mirrored_strategy_over_two_devices_matches_one_device():
+    done = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
