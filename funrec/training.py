@@ -8,7 +8,10 @@ The logs in this book fit in memory, so training can be much plainer:
 * each epoch draws one permutation of the row indices with NumPy and cuts it into
   equal batches (the few rows left over change from epoch to epoch);
 * one ``tf.function`` step gathers a batch's rows, computes every task's loss,
-  and applies Adam. All batches have the same shape, so the step is traced once.
+  and applies Adam. All batches have the same shape, so the step is traced once;
+* Adam is one fused TensorFlow op per variable (:class:`Adam`): Keras's optimizer
+  builds a dozen small ops per variable, and tracing them was most of the time
+  an explorer's click took for a deep PLE.
 
 The total loss is ``sum_t w_t L_t`` with ``L_t`` the task's mean loss over the
 batch and ``w_t`` the task's weight (1 unless ``loss_weights`` says otherwise).
@@ -31,12 +34,44 @@ import tensorflow as tf
 from .data import Dataset
 
 
+class Adam:
+    """Adam (Kingma and Ba, 2015) with Keras's defaults, one fused op per variable.
+
+        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,
+        w <- w - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+    """
+
+    def __init__(self, learning_rate: float, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7):
+        self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
+        self.epsilon = epsilon
+        self.variables = None
+
+    def build(self, variables) -> None:
+        """Make the moment estimates (call eagerly, inside the strategy's scope if any)."""
+        self.variables = [getattr(v, "value", v) for v in variables]  # Keras -> TF variable
+        zeros = lambda v: tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False)  # noqa: E731
+        self.m, self.v = [zeros(v) for v in self.variables], [zeros(v) for v in self.variables]
+        self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                      aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+
+    def apply(self, grads) -> None:
+        self.iterations.assign_add(1)
+        t = tf.cast(self.iterations, tf.float32)
+        b1_power, b2_power = self.beta_1 ** t, self.beta_2 ** t
+        for variable, grad, m, v in zip(self.variables, grads, self.m, self.v):
+            tf.raw_ops.ResourceApplyAdam(
+                var=variable.handle, m=m.handle, v=v.handle, beta1_power=b1_power,
+                beta2_power=b2_power, lr=self.learning_rate, beta1=self.beta_1,
+                beta2=self.beta_2, epsilon=self.epsilon, grad=tf.convert_to_tensor(grad))
+
+
 @dataclass
 class Replica:
     """One model to train: its optimizer and the seed of its row order."""
 
     model: keras.Model
-    optimizer: keras.optimizers.Optimizer
+    optimizer: Adam
     seed: int
 
 
@@ -79,13 +114,14 @@ def make_step(replicas, features, labels, weights, task_type, strategy=None):
             losses = {t: task_loss(tf.gather(y, rows), predictions[t], task_type)
                       for t, y in labels.items()}
             total = keras.ops.sum([weights[t] * losses[t] for t in losses])
-            if strategy is not None:  # the optimizer sums the replicas' gradients
-                total = total / strategy.num_replicas_in_sync
-        variables = replica.model.trainable_variables
-        replica.optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
+        grads = tape.gradient(total, replica.model.trainable_variables)
+        if strategy is not None:  # every device applies the mean over all devices
+            grads = tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.MEAN, [tf.convert_to_tensor(g) for g in grads])
+        replica.optimizer.apply(grads)
         return losses
 
-    @tf.function
+    @tf.function(autograph=False)  # plain Python code: converting it only costs time
     def step(rows):
         if strategy is None:
             return [update(r, i) for r, i in zip(replicas, rows)]
@@ -164,7 +200,5 @@ def _scope(strategy):
 def fit(model, train: Dataset, tasks, epochs: int, batch_size: int, learning_rate: float,
         seed: int, strategy=None, **options) -> dict:
     """Train one model with Adam; its history (see :func:`fit_replicas`)."""
-    with _scope(strategy):
-        optimizer = keras.optimizers.Adam(learning_rate)
-    return fit_replicas([Replica(model, optimizer, seed)], train, tasks, epochs, batch_size,
+    return fit_replicas([Replica(model, Adam(learning_rate), seed)], train, tasks, epochs, batch_size,
                         strategy=strategy, **options)[0]
