@@ -1,0 +1,85 @@
+"""The DeepCTR comparison's own logic: options, DeepCTR's options, data file, statistics.
+
+Training DeepCTR needs its own venv outside the repository, so the runs themselves
+are not tested here; ``benchmarks/vs_deepctr.py --quick`` is their smoke test."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from funrec.experiment import model_options
+
+SCRIPT = Path(__file__).parents[1] / "benchmarks" / "vs_deepctr.py"
+spec = importlib.util.spec_from_file_location("vs_deepctr", SCRIPT)
+vs = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(vs)
+
+
+def options(*argv):
+    return vs.parse_options(["--deepctr-python", sys.executable, *argv])
+
+
+def test_quick_and_full_defaults_and_explicit_values_win():
+    quick = options("--quick", "--seeds", "3")
+    assert (quick.rows, quick.epochs, quick.seeds) == (20_000, 2, 3)
+    assert vs.check_options(options("--models", "mmoe, ple")) == ["mmoe", "ple"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--models", "omoe"], "--models must name models DeepCTR also has"),
+    (["--models", ""], "--models must name models DeepCTR also has"),
+    (["--seeds", "1"], "--seeds must be at least 2"),
+    (["--rounds", "0"], "--rounds must be at least 1"),
+    (["--epochs", "1"], "--epochs must be at least 2"),
+    (["--rows", "5000"], "--rows must be at least 10240"),
+    (["--deepctr-python", "/no/such/python"], "--deepctr-python /no/such/python does not exist"),
+])
+def test_unusable_options_name_the_option(argv, message):
+    with pytest.raises(ValueError, match=message):
+        vs.check_options(options(*argv))
+
+
+def test_the_script_refuses_bad_options_without_a_traceback():
+    done = subprocess.run([sys.executable, str(SCRIPT), "--models", "transformer"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "error: --models must name models" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_deepctr_options_follow_funrec_defaults():
+    cgc, ple = vs.deepctr_spec("cgc"), vs.deepctr_spec("ple")
+    assert cgc["builder"] == ple["builder"] == "PLE"
+    assert cgc["kwargs"]["num_levels"] == 1
+    assert ple["kwargs"]["num_levels"] == model_options("ple")["num_levels"]
+    assert ple["kwargs"]["shared_expert_num"] == model_options("ple")["shared_experts"]
+    mmoe = vs.deepctr_spec("mmoe")["kwargs"]
+    assert mmoe["num_experts"] == model_options("mmoe")["num_experts"]
+    assert mmoe["expert_dnn_hidden_units"] == list(model_options("mmoe")["expert_units"])
+    assert mmoe["gate_dnn_hidden_units"] == []
+    bottom = vs.deepctr_spec("shared_bottom")["kwargs"]
+    assert bottom["bottom_dnn_hidden_units"] == list(model_options("shared_bottom")["bottom_units"])
+    assert bottom["l2_reg_embedding"] == 0 and bottom["dnn_dropout"] == 0
+
+
+def test_data_file_holds_funrecs_split(tmp_path):
+    path = tmp_path / "data.npz"
+    info = vs.write_data(path, 12_000)
+    back = vs.read_dataset(str(path))
+    train, _, test = back.split_by_date()
+    saved = np.load(path)
+    assert len(train) == info["n_train"] == len(saved["train_rows"])
+    assert np.array_equal(test.labels["is_like"], info["test_labels"]["is_like"])
+    assert np.array_equal(test.features["video_id"],
+                          saved["feature.video_id"][saved["test_rows"]])
+
+
+def test_paired_interval_matches_the_t_table():
+    mean, lo, hi = vs.paired_interval([1.0, 2.0, 3.0])
+    # mean 2, sd 1, n 3: half-width t(0.975, 2) / sqrt(3) = 4.303 / 1.732
+    assert mean == pytest.approx(2.0)
+    assert (hi - lo) / 2 == pytest.approx(4.303 / np.sqrt(3), rel=1e-3)
