@@ -13,6 +13,7 @@ import tensorflow as tf
 from .data import simulate_kuairand
 from .features import feature_columns
 from .models import BUILDERS
+from .training import fit
 
 
 def shared_variables(model: keras.Model) -> list:
@@ -58,21 +59,18 @@ def gradient_cosines(model: keras.Model, features: dict, labels: dict, variables
             for a, b in itertools.combinations(grads, 2)}
 
 
-class GradientCosineLog(keras.callbacks.Callback):
-    """Records :func:`gradient_cosines` on a fixed probe batch every ``every`` steps."""
+class GradientCosineLog:
+    """Records :func:`gradient_cosines` of ``model`` on a fixed probe batch every
+    ``every`` training steps (pass it as ``on_step_end`` of the training loop)."""
 
-    def __init__(self, features: dict, labels: dict, every: int = 20):
-        super().__init__()
-        self.features, self.labels, self.every = features, labels, every
+    def __init__(self, model: keras.Model, features: dict, labels: dict, every: int = 20):
+        self.model, self.features, self.labels, self.every = model, features, labels, every
         self.records = []
-        self._step = 0
 
-    def on_train_batch_end(self, batch, logs=None):
-        if self._step % self.every == 0:
+    def __call__(self, step: int) -> None:
+        if step % self.every == 0:
             for pair, cosine in gradient_cosines(self.model, self.features, self.labels).items():
-                self.records.append(dict(step=self._step, pair=" vs ".join(pair),
-                                         cosine=cosine))
-        self._step += 1
+                self.records.append(dict(step=step, pair=" vs ".join(pair), cosine=cosine))
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.records)
@@ -89,12 +87,10 @@ def train_with_cosines(conflict, n_rows=60_000, epochs=2, batch_size=1024, every
     train, _, test = simulate_kuairand(n_rows=n_rows, conflict=conflict, seed=0).split_by_date()
     model = BUILDERS["shared_bottom"](feature_columns(train), train.tasks,
                                       bottom_units=bottom_units)
-    model.compile(optimizer=keras.optimizers.Adam(1e-2),
-                  loss={t: "binary_crossentropy" for t in train.tasks})
     probe = train.take(np.arange(2048))
-    log = GradientCosineLog(probe.features, probe.labels, every=every)
-    model.fit(train.features, train.labels, batch_size=batch_size, epochs=epochs,
-              verbose=0, callbacks=[log])
+    log = GradientCosineLog(model, probe.features, probe.labels, every=every)
+    fit(model, train, train.tasks, epochs, batch_size, learning_rate=1e-2, seed=seed,
+        on_step_end=log)
     cosines = log.frame().pivot(index="step", columns="pair", values="cosine")
     return cosines, model, test
 

@@ -141,12 +141,13 @@ def _split_for(strategy, rows: np.ndarray):
 
 def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
                  task_type: str = "binary", loss_weights=None, strategy=None,
-                 verbose: int = 0, on_epoch_end=None) -> list[dict]:
+                 verbose: int = 0, on_epoch_end=None, on_step_end=None) -> list[dict]:
     """Train every replica for ``epochs`` passes over ``train``; one history each.
 
     A history holds, per epoch, the mean total loss (``loss``), each task's mean
     loss (``<task>_loss``) and the epoch's wall time (``epoch_seconds``, shared by
-    the replicas). ``on_epoch_end(epoch, histories)`` may add entries of its own.
+    the replicas). ``on_epoch_end(epoch, histories)`` may add entries of its own;
+    ``on_step_end(step)`` is called after every step (counted over all epochs).
     ``verbose=1`` shows a progress bar per epoch, ``2`` one line per epoch.
     """
     if strategy is not None and batch_size % strategy.num_replicas_in_sync:
@@ -176,6 +177,8 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
             sums = losses if sums is None else tf.nest.map_structure(tf.add, sums, losses)
             if progress is not None:
                 progress.update(s + 1)
+            if on_step_end is not None:
+                on_step_end(epoch * steps + s)
         seconds = time.perf_counter() - start
         for history, replica_sums in zip(histories, sums):
             per_task = {t: float(v) / steps for t, v in replica_sums.items()}
