@@ -2,12 +2,17 @@
 shape, and the Colab install cell pointing at the repository named in _config.yml."""
 
 import pathlib
+import re
+import sys
 
 import nbformat
 import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from clean_notebooks import CHECK_OUTPUT_TAG, asserts_outside_guard  # noqa: E402
+
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHAPTERS = [ROOT / f"{entry['file']}.ipynb" for entry in TOC["chapters"]
@@ -30,6 +35,7 @@ def test_first_cell_installs_this_repository_in_colab_only(path):
     assert first.cell_type == "code"
     assert 'if "google.colab" in sys.modules:' in first.source
     assert url in first.source
+    assert "remove-cell" in first.metadata.get("tags", []), "readers of the HTML need no install"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -53,8 +59,37 @@ def test_chapter_has_the_book_shape(path):
 def test_stored_outputs_are_only_those_nbval_checks(path):
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
-        if cell.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" not in cell.source:
+        assert "NBVAL_" not in cell.source, "nbval markers are cell tags, not comments readers see"
+        if cell.cell_type == "code" and CHECK_OUTPUT_TAG not in cell.metadata.get("tags", []):
             assert not cell.outputs, f"{path.name}: strip outputs (scripts/clean_notebooks.py)"
+
+
+DIRECTIVE = re.compile(r"```\{(exercise|solution)-(start|end)\}")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_solution_code_sits_inside_its_box(path):
+    """Once the exercises begin, every code cell a reader sees is inside a solution box,
+    so a collapsed solution hides its code and output too."""
+    open_box, exercises_began = None, False
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type == "markdown":
+            for kind, edge in DIRECTIVE.findall(cell.source):
+                exercises_began = True
+                assert (open_box is None) == (edge == "start"), f"{path.name} cell {index}"
+                open_box = kind if edge == "start" else None
+        elif exercises_began and "remove-cell" not in cell.metadata.get("tags", []):
+            assert open_box == "solution", f"{path.name} cell {index}: code outside a solution box"
+    assert open_box is None, f"{path.name}: a box is never closed"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_hidden_checks_run_only_when_claims_are_checked(path):
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type == "code":
+            assert not ("remove-cell" in cell.metadata.get("tags", [])
+                        and asserts_outside_guard(cell.source)), \
+                f"{path.name} cell {index}: wrap the check in `if checking_claims():`"
 
 
 def test_config_builds_notebooks_and_cites_the_three_papers():
