@@ -3,6 +3,8 @@ shape, and the Colab install cell pointing at the repository named in _config.ym
 
 import pathlib
 import re
+import shutil
+import subprocess
 import sys
 
 import nbformat
@@ -94,6 +96,60 @@ def test_hidden_checks_run_only_when_claims_are_checked(path):
 
 def test_config_builds_notebooks_and_cites_the_three_papers():
     assert CONFIG["execute"]["execute_notebooks"] == "force"
+    assert CONFIG["execute"]["raise_on_error"] is True, "a failing chapter fails the build"
+    assert CONFIG["sphinx"]["config"]["nb_ipywidgets_js"] == {}, "no widget manager from a CDN"
     bib = (ROOT / "book" / "references.bib").read_text()
     for key in ("caruana1997multitask", "ma2018modeling", "tang2020progressive"):
         assert key in bib
+
+
+def test_a_readers_run_all_skips_the_claim_checks(monkeypatch):
+    """The data chapter run as a reader runs it (FUNREC_CHECK_CLAIMS unset), with every
+    guarded check made to fail if it ran: the chapter must still run to the end."""
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv("FUNREC_CHECK_CLAIMS", raising=False)
+    notebook = nbformat.read(ROOT / "book" / "data_metrics.ipynb", as_version=4)
+    guard = "if checking_claims():\n"
+    trapped = 0
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and guard in cell.source:
+            cell.source = cell.source.replace(
+                guard, guard + "    raise AssertionError('a claim check ran for a reader')\n", 1)
+            trapped += 1
+    assert trapped >= 5
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "book")}}).execute()
+
+
+def test_a_chapter_that_fails_stops_the_build_and_is_named(tmp_path):
+    """The main command builds with _config.yml: a chapter that raises must make
+    jupyter-book exit non-zero and name that chapter (not warn and 'succeed')."""
+    for name in ("_config.yml", "book/_ext", "book/references.bib"):
+        source, target = ROOT / name, tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/index\nchapters:\n  - file: book/broken_chapter\n")
+    (tmp_path / "book" / "index.md").write_text("# A book\n")
+    broken = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Broken"),
+                                             nbformat.v4.new_code_cell("1 / 0")])
+    broken.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+    nbformat.write(broken, tmp_path / "book" / "broken_chapter.ipynb")
+    jupyter_book = pathlib.Path(sys.executable).with_name("jupyter-book")
+    done = subprocess.run([str(jupyter_book), "build", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode != 0
+    assert "broken_chapter.ipynb" in done.stdout + done.stderr
+
+
+def test_student_edition_hides_solutions_and_keeps_the_rest():
+    from build_book import edition_config
+
+    student, teacher = edition_config(student=True, execute=True), edition_config(False, True)
+    assert student["sphinx"]["config"]["hide_solutions"] is True
+    assert "hide_solutions" not in teacher["sphinx"]["config"]
+    for name, path in student["sphinx"]["local_extensions"].items():
+        assert (pathlib.Path(path) / f"{name}.py").exists(), "extensions found from _build/"
+    assert student["execute"] == CONFIG["execute"]
