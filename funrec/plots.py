@@ -12,6 +12,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 CMAP = "Blues"
+# Sizes for a page that may be 400 px wide: a figure is at most two panels (about 6.4
+# inches) across, so on a phone it shrinks by about a third and 10-point text stays
+# about 8 px high. More panels wrap onto further rows.
+MAX_COLUMNS = 2
+TEXT, SMALL_TEXT, TITLE = 10, 8, 11
 
 
 def levels_of(gates: dict) -> list[int]:
@@ -50,7 +55,7 @@ def gate_matrix(gates: dict, level: int = 0):
 
 def _draw(ax, mean, rows, columns, title, std=None):
     """One annotated heatmap on ``ax``: the mean, and '±std' under it when given."""
-    size = 8 if mean.shape[1] <= 5 else 6
+    size = TEXT if mean.shape[1] <= 5 else SMALL_TEXT
     ax.imshow(np.ma.masked_invalid(mean), cmap=CMAP, vmin=0, vmax=1, aspect="auto")
     for (i, j), m in np.ndenumerate(mean):
         if np.isnan(m):
@@ -59,14 +64,21 @@ def _draw(ax, mean, rows, columns, title, std=None):
         text = f"{m:.2f}" if std is None else f"{m:.2f}\n±{std[i, j]:.2f}"
         ax.text(j, i, text, ha="center", va="center", fontsize=size,
                 color="white" if m > 0.6 else "black")
-    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(rows)), rows, fontsize=8)
-    ax.set_title(title, fontsize=9)
+    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=TEXT)
+    ax.set_yticks(range(len(rows)), rows, fontsize=TEXT)
+    ax.set_title(title, fontsize=TITLE)
 
 
 def _panels(n: int, width: float = 3.2, height: float = 2.8):
-    fig, axes = plt.subplots(1, n, figsize=(min(9, width * n), height), dpi=90, squeeze=False)
-    return fig, list(axes[0])
+    """``n`` panels, at most ``MAX_COLUMNS`` to a row; unused grid cells are removed."""
+    columns = min(n, MAX_COLUMNS)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows), dpi=90,
+                             squeeze=False)
+    axes = list(axes.ravel())
+    for spare in axes[n:]:
+        spare.remove()
+    return fig, axes[:n]
 
 
 def gate_heatmap(gates: dict, level: int | None = None, title: str | None = None):
@@ -81,7 +93,8 @@ def gate_heatmap(gates: dict, level: int | None = None, title: str | None = None
         tasks, experts, mean, std = gate_matrix(gates, lev)
         label = f"level {lev}" if len(levels_of(gates)) > 1 else "gate weights"
         _draw(ax, mean, tasks, experts, label if title is None else f"{title}: {label}", std)
-    axes[0].set_ylabel("gate (task)")
+    for ax in axes[::MAX_COLUMNS]:
+        ax.set_ylabel("gate (task)")
     fig.tight_layout()
     return fig
 
@@ -117,7 +130,8 @@ def gate_heatmap_by_segment(gates: dict, segment, level: int = 0, labels=None,
         else:
             rows = [str(labels[v - 1]) for v in values]
         _draw(ax, mean, rows, names, f"gate of {task}")
-    axes[0].set_ylabel(segment_name)
+    for ax in axes[::MAX_COLUMNS]:
+        ax.set_ylabel(segment_name)
     fig.tight_layout()
     return fig
 
@@ -155,7 +169,7 @@ def block_diagram(layers, edges, title: str = "", ax=None, width: float = 4.5):
             label, colour = (box, "0.9") if isinstance(box, str) else box
             x = (j + 0.5) / len(boxes)
             places[(i, j)] = (x, i)
-            ax.text(x, i, label, ha="center", va="center", fontsize=7, zorder=3,
+            ax.text(x, i, label, ha="center", va="center", fontsize=SMALL_TEXT, zorder=3,
                     bbox=dict(boxstyle="round,pad=0.3", fc=colour, ec="0.4", lw=0.6))
     for start, end in edges:
         ax.annotate("", xy=places[end], xytext=places[start], zorder=1,
@@ -164,5 +178,5 @@ def block_diagram(layers, edges, title: str = "", ax=None, width: float = 4.5):
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.5, len(layers) - 0.5)
     ax.axis("off")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=TITLE)
     return ax.figure

@@ -1,13 +1,19 @@
 """Interactive explorers for the chapters: pick an architecture's settings, click
 **Train**, and see its gate weights and AUC table a few seconds later.
 
-Nothing trains until the button is clicked, so executing a chapter only builds
-the controls. Each click retrains a small model on tiny data (``TINY``) with
-:func:`funrec.run_experiment`; the numbers are noisier than the chapter's.
+Building an explorer trains nothing. Displaying it runs the default settings once, so
+the output area already holds a result, and adds that result as a static picture
+(``text/html``) beside the live widget: the HTML book, which has no kernel, shows the
+picture and a line saying the explorer runs live in Jupyter or Colab. Each click
+retrains a small model on tiny data (``TINY``) with :func:`funrec.run_experiment`;
+the numbers are noisier than the chapter's.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import time
 
 import ipywidgets as w
@@ -44,29 +50,55 @@ def count_slider(description: str, value: int, low: int, high: int) -> w.IntSlid
                        style={"description_width": "initial"}, continuous_update=False)
 
 
+LIVE_NOTE = ("This explorer runs live in Jupyter or Colab (open the chapter there and "
+             "click {label}); below is its result for the default settings{settings}.")
+
+
+def gates_and_aucs(result: ExperimentResult) -> list:
+    """What the model explorers show: a summary line, the gate heatmap of every level
+    and the AUC table."""
+    return [f"{result.name}: {result.n_params:,} parameters",
+            gate_heatmap(result.gate_weights()), auc_table(result)]
+
+
+def as_html(item) -> str:
+    """One shown item (text, figure, table) as static HTML; figures become PNG images."""
+    if isinstance(item, plt.Figure):
+        buffer = io.BytesIO()
+        item.savefig(buffer, format="png", bbox_inches="tight")
+        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        return f'<img src="data:image/png;base64,{data}" alt="explorer result" />'
+    if isinstance(item, pd.DataFrame):
+        return item.to_html()
+    return f"<p>{html.escape(str(item))}</p>"
+
+
 class Explorer:
     """Controls, a Train button and an output area around one training function.
 
-    ``train(**values)`` gets the controls' current values and returns an
-    :class:`~funrec.ExperimentResult`; :meth:`update` runs it and shows the gate
-    heatmap (every level) and the AUC table. Display the explorer to use it.
+    ``train(**values)`` gets the controls' current values and returns a result;
+    ``show(result)`` turns it into the items to display (text, figures, tables), by
+    default :func:`gates_and_aucs` for an :class:`~funrec.ExperimentResult`;
+    ``label`` names the button.
+    :meth:`update` runs both; display the explorer to use it.
     """
 
-    def __init__(self, controls: dict, train):
-        self.controls, self.train = controls, train
-        self.button = w.Button(description="Train", button_style="primary", icon="play")
+    def __init__(self, controls: dict, train, show=gates_and_aucs, label: str = "Train"):
+        self.controls, self.train, self.show = controls, train, show
+        self.button = w.Button(description=label, button_style="primary", icon="play")
         self.output = w.Output()
         self.button.on_click(lambda _: self.update())
         row = w.HBox(list(controls.values()) + [self.button],
                      layout=w.Layout(flex_flow="row wrap"))
         self.widget = w.VBox([row, self.output])
-        self.result = self.figure = self.table = None
+        self.result = self.figure = self.table = self.preview = None
 
     def values(self) -> dict:
         return {name: control.value for name, control in self.controls.items()}
 
-    def update(self) -> pd.DataFrame:
-        """Train with the current settings and redraw; returns the AUC table."""
+    def update(self):
+        """Train with the current settings and redraw; returns the last table shown
+        (the AUC table for the model explorers)."""
         self.button.disabled = True
         try:
             with self.output:
@@ -74,19 +106,36 @@ class Explorer:
                 print("training ...")
                 start = time.perf_counter()
                 self.result = self.train(**self.values())
-                self.figure = gate_heatmap(self.result.gate_weights())
-                self.table = auc_table(self.result)
+                items = list(self.show(self.result))
                 self.output.clear_output(wait=True)
-                print(f"{self.result.name}: {self.result.n_params:,} parameters, "
-                      f"trained and scored in {time.perf_counter() - start:.1f} s")
-                display(self.figure, self.table)
-                plt.close(self.figure)
+                print(f"done in {time.perf_counter() - start:.1f} s")
+                self._remember(items)
+                display(*items)
+                for figure in (i for i in items if isinstance(i, plt.Figure)):
+                    plt.close(figure)
         finally:
             self.button.disabled = False
         return self.table
 
+    def _remember(self, items: list) -> None:
+        figures = [i for i in items if isinstance(i, plt.Figure)]
+        tables = [i for i in items if isinstance(i, pd.DataFrame)]
+        self.figure = figures[-1] if figures else None
+        self.table = tables[-1] if tables else None
+        if self.preview is None:  # the first run is the one with the default settings
+            settings = ", ".join(f"{name} = {value}" for name, value in self.values().items())
+            note = LIVE_NOTE.format(label=self.button.description,
+                                   settings=f" ({settings})" if settings else "")
+            self.preview = ('<div class="funrec-explorer-preview">'
+                            f'<p class="funrec-live-note">{html.escape(note)}</p>'
+                            + "".join(as_html(i) for i in items) + "</div>")
+
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        if self.preview is None:
+            self.update()
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.preview
+        return bundle
 
 
 def mmoe_explorer(**overrides) -> Explorer:

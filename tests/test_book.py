@@ -2,12 +2,19 @@
 shape, and the Colab install cell pointing at the repository named in _config.yml."""
 
 import pathlib
+import re
+import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from clean_notebooks import CHECK_OUTPUT_TAG, asserts_outside_guard  # noqa: E402
+
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHAPTERS = [ROOT / f"{entry['file']}.ipynb" for entry in TOC["chapters"]
@@ -30,6 +37,7 @@ def test_first_cell_installs_this_repository_in_colab_only(path):
     assert first.cell_type == "code"
     assert 'if "google.colab" in sys.modules:' in first.source
     assert url in first.source
+    assert "remove-cell" in first.metadata.get("tags", []), "readers of the HTML need no install"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -53,12 +61,95 @@ def test_chapter_has_the_book_shape(path):
 def test_stored_outputs_are_only_those_nbval_checks(path):
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
-        if cell.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" not in cell.source:
+        assert "NBVAL_" not in cell.source, "nbval markers are cell tags, not comments readers see"
+        if cell.cell_type == "code" and CHECK_OUTPUT_TAG not in cell.metadata.get("tags", []):
             assert not cell.outputs, f"{path.name}: strip outputs (scripts/clean_notebooks.py)"
+
+
+DIRECTIVE = re.compile(r"```\{(exercise|solution)-(start|end)\}")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_solution_code_sits_inside_its_box(path):
+    """Once the exercises begin, every code cell a reader sees is inside a solution box,
+    so a collapsed solution hides its code and output too."""
+    open_box, exercises_began = None, False
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type == "markdown":
+            for kind, edge in DIRECTIVE.findall(cell.source):
+                exercises_began = True
+                assert (open_box is None) == (edge == "start"), f"{path.name} cell {index}"
+                open_box = kind if edge == "start" else None
+        elif exercises_began and "remove-cell" not in cell.metadata.get("tags", []):
+            assert open_box == "solution", f"{path.name} cell {index}: code outside a solution box"
+    assert open_box is None, f"{path.name}: a box is never closed"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_hidden_checks_run_only_when_claims_are_checked(path):
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type == "code":
+            assert not ("remove-cell" in cell.metadata.get("tags", [])
+                        and asserts_outside_guard(cell.source)), \
+                f"{path.name} cell {index}: wrap the check in `if checking_claims():`"
 
 
 def test_config_builds_notebooks_and_cites_the_three_papers():
     assert CONFIG["execute"]["execute_notebooks"] == "force"
+    assert CONFIG["execute"]["raise_on_error"] is True, "a failing chapter fails the build"
+    assert CONFIG["sphinx"]["config"]["nb_ipywidgets_js"] == {}, "no widget manager from a CDN"
     bib = (ROOT / "book" / "references.bib").read_text()
     for key in ("caruana1997multitask", "ma2018modeling", "tang2020progressive"):
         assert key in bib
+
+
+def test_a_readers_run_all_skips_the_claim_checks(monkeypatch):
+    """The data chapter run as a reader runs it (FUNREC_CHECK_CLAIMS unset), with every
+    guarded check made to fail if it ran: the chapter must still run to the end."""
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv("FUNREC_CHECK_CLAIMS", raising=False)
+    notebook = nbformat.read(ROOT / "book" / "data_metrics.ipynb", as_version=4)
+    guard = "if checking_claims():\n"
+    trapped = 0
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and guard in cell.source:
+            cell.source = cell.source.replace(
+                guard, guard + "    raise AssertionError('a claim check ran for a reader')\n", 1)
+            trapped += 1
+    assert trapped >= 5
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "book")}}).execute()
+
+
+def test_a_chapter_that_fails_stops_the_build_and_is_named(tmp_path):
+    """The main command builds with _config.yml: a chapter that raises must make
+    jupyter-book exit non-zero and name that chapter (not warn and 'succeed')."""
+    for name in ("_config.yml", "book/_ext", "book/references.bib"):
+        source, target = ROOT / name, tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/index\nchapters:\n  - file: book/broken_chapter\n")
+    (tmp_path / "book" / "index.md").write_text("# A book\n")
+    broken = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Broken"),
+                                             nbformat.v4.new_code_cell("1 / 0")])
+    broken.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+    nbformat.write(broken, tmp_path / "book" / "broken_chapter.ipynb")
+    jupyter_book = pathlib.Path(sys.executable).with_name("jupyter-book")
+    done = subprocess.run([str(jupyter_book), "build", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode != 0
+    assert "broken_chapter.ipynb" in done.stdout + done.stderr
+
+
+def test_student_edition_hides_solutions_and_keeps_the_rest():
+    from build_book import edition_config
+
+    student, teacher = edition_config(student=True, execute=True), edition_config(False, True)
+    assert student["sphinx"]["config"]["hide_solutions"] is True
+    assert "hide_solutions" not in teacher["sphinx"]["config"]
+    for name, path in student["sphinx"]["local_extensions"].items():
+        assert (pathlib.Path(path) / f"{name}.py").exists(), "extensions found from _build/"
+    assert student["execute"] == CONFIG["execute"]

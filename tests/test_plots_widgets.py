@@ -85,7 +85,18 @@ def test_explorers_build_without_training(monkeypatch):
     assert set(mmoe.values()) == {"model", "num_experts", "conflict"}
     assert set(ple.values()) == {"num_levels", "task_experts", "shared_experts", "conflict"}
     assert mmoe.result is None and ple.result is None
-    assert "application/vnd.jupyter.widget-view+json" in mmoe._repr_mimebundle_()
+
+
+def test_displaying_an_explorer_adds_its_default_result_for_the_static_book():
+    explorer = widgets.mmoe_explorer(n_rows=12_000, batch_size=1024, expert_units=(8,),
+                                     tower_units=(4,))
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle, "live in Jupyter and Colab"
+    preview = bundle["text/html"]
+    assert preview.count('<img src="data:image/png;base64,') == 1, "the gate heatmap"
+    assert "runs live in Jupyter or Colab" in preview and "num_experts = 4" in preview
+    assert "<table" in preview and explorer.table is not None
+    assert explorer._repr_mimebundle_()["text/html"] == preview, "trained once, not per display"
 
 
 def test_one_update_trains_and_fills_the_table():
