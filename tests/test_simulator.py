@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from funrec.data import simulate_kuairand
-from funrec.data.simulator import CATEGORICAL_COLUMNS, TASKS
+from funrec.data.simulator import (CATEGORICAL_COLUMNS, CONFLICT_LEVELS, STORIES, TASKS,
+                                   restless_rows, true_logit_correlation)
 from funrec.metrics import auc
 
 SMALL = dict(n_users=300, n_videos=400, n_authors=80, n_rows=40_000)
@@ -29,27 +30,115 @@ def test_log_has_kuairand_columns_and_no_probability_among_features():
     assert len(np.unique(log.date)) == 17 and log.date.max() == 20220508
 
 
-@pytest.mark.parametrize("conflict", ["aligned", "independent", "conflicting"])
-def test_positive_rates_stay_at_their_targets_at_every_conflict_level(conflict):
-    log = simulate_kuairand(conflict=conflict, **SMALL)
+ALL_LEVELS = [(story, name) for story, levels in CONFLICT_LEVELS.items() for name in levels]
+
+
+def logit(p):
+    return np.log(p / (1 - p))
+
+
+@pytest.mark.parametrize("story, level", ALL_LEVELS)
+def test_positive_rates_stay_at_their_targets_in_every_story_and_level(story, level):
+    log = simulate_kuairand(conflict=level, **SMALL)
+    assert log.description["story"] == story, "a named level implies its story"
     rates = {t: log.labels[t].mean() for t in TASKS}
     assert 0.30 < rates["is_click"] < 0.40
     assert 0.20 < rates["long_view"] < 0.30
     assert 0.01 < rates["is_like"] < 0.06
 
 
-def test_conflict_knob_turns_click_and_long_view_from_allies_into_rivals():
-    def click_long_view_correlation(conflict):
-        log = simulate_kuairand(conflict=conflict, **SMALL)
-        return np.corrcoef(log.true_probs["is_click"], log.true_probs["long_view"])[0, 1]
+def test_levels_change_the_labels_but_not_the_impressions():
+    shared = simulate_kuairand(conflict="shared_drivers", **SMALL)
+    different = simulate_kuairand(conflict="different_drivers", **SMALL)
+    for name in shared.features:
+        np.testing.assert_array_equal(shared.features[name], different.features[name])
+    np.testing.assert_array_equal(shared.labels["is_click"], different.labels["is_click"])
+    assert not np.array_equal(shared.labels["long_view"], different.labels["long_view"])
 
-    aligned, independent, conflicting = (click_long_view_correlation(c) for c in (0, 0.5, 1))
-    assert aligned > 0.5 > independent > conflicting
-    assert conflicting < 0.05
+
+@pytest.mark.parametrize("story", STORIES)
+def test_every_story_starts_from_the_same_log_at_conflict_zero(story):
+    base = simulate_kuairand(conflict=0.0, **SMALL)
+    log = simulate_kuairand(conflict=0.0, story=story, **SMALL)
+    for task in TASKS:
+        np.testing.assert_allclose(log.true_probs[task], base.true_probs[task], atol=1e-9)
 
 
-def test_true_probabilities_make_a_useful_oracle():
-    log = simulate_kuairand(**SMALL)
+@pytest.mark.parametrize("story, expected", [
+    # drivers: cos(pi c / 2); clickbait: (1 + cos pi c) / sqrt(2 (1 + cos^2 pi c)).
+    ("drivers", {0.0: 1.0, 0.5: np.cos(np.pi / 4), 1.0: 0.0}),
+    ("clickbait", {0.0: 1.0, 0.5: 1 / np.sqrt(2), 1.0: 0.0}),
+])
+def test_true_logit_correlation_follows_the_story(story, expected):
+    for conflict, value in expected.items():
+        r = true_logit_correlation(simulate_kuairand(conflict=conflict, story=story, **SMALL))
+        assert abs(r.loc["is_click", "long_view"] - value) < 0.08, (story, conflict)
+        assert r.loc["long_view", "is_like"] > 0.9, "likes follow what keeps viewers watching"
+
+
+def test_true_logit_correlation_matches_a_direct_computation():
+    log = simulate_kuairand(conflict=0.5, **SMALL)
+    r = true_logit_correlation(log)
+    assert list(r.index) == list(r.columns) == list(TASKS)
+    direct = np.corrcoef(logit(log.true_probs["is_click"]), logit(log.true_probs["is_like"]))
+    assert r.loc["is_click", "is_like"] == pytest.approx(direct[0, 1], abs=1e-9)
+    np.testing.assert_allclose(np.diag(r), 1.0)
+
+
+def test_segments_story_splits_the_tasks_for_restless_viewers_only():
+    log = simulate_kuairand(conflict="restless_apart", **SMALL)
+    restless = restless_rows(log)
+    assert 0.3 < restless.mean() < 0.5
+    patient = true_logit_correlation(log, ~restless).loc["is_click", "long_view"]
+    apart = true_logit_correlation(log, restless).loc["is_click", "long_view"]
+    assert patient > 0.99 and abs(apart) < 0.1
+    overall = true_logit_correlation(log).loc["is_click", "long_view"]
+    assert apart < overall < patient
+
+
+def share_explained_by_patience_and_length(log):
+    """Between-cell share of the long-view logit's variance over activity x length cells."""
+    z = logit(log.true_probs["long_view"])
+    cells = log.features["user_active_degree"] * 100 + log.features["video_duration_bucket"]
+    _, index = np.unique(cells, return_inverse=True)
+    means = np.bincount(index, z) / np.bincount(index)
+    return means[index].var() / z.var()
+
+
+def test_different_drivers_move_long_views_to_drivers_clicks_ignore():
+    shared = simulate_kuairand(conflict="shared_drivers", **SMALL)
+    different = simulate_kuairand(conflict="different_drivers", **SMALL)
+    assert share_explained_by_patience_and_length(shared) < 0.05
+    assert share_explained_by_patience_and_length(different) > 0.3
+
+
+def upload_type_means(log, task):
+    z = logit(log.true_probs[task])
+    codes = log.features["upload_type"]
+    return np.array([z[codes == k].mean() for k in np.unique(codes)])
+
+
+def test_clickbait_turns_the_hook_against_long_views():
+    aligned = simulate_kuairand(conflict="aligned", **SMALL)
+    clickbait = simulate_kuairand(conflict="clickbait", **SMALL)
+    for log, sign in ((aligned, 1), (clickbait, -1)):
+        r = np.corrcoef(upload_type_means(log, "is_click"), upload_type_means(log, "long_view"))
+        assert sign * r[0, 1] > 0.9
+    # Staying depends on no driver that clicks ignore: only the hook's sign turned.
+    assert share_explained_by_patience_and_length(clickbait) < 0.05
+
+
+def test_old_level_names_still_mean_the_clickbait_story():
+    for old, new in (("independent", "hook_ignored"), ("conflicting", "clickbait")):
+        a, b = simulate_kuairand(conflict=old, **SMALL), simulate_kuairand(conflict=new, **SMALL)
+        assert a.description == b.description
+        np.testing.assert_array_equal(a.labels["long_view"], b.labels["long_view"])
+
+
+@pytest.mark.parametrize("level", ["shared_drivers", "different_drivers", "clickbait",
+                                   "restless_apart"])
+def test_true_probabilities_make_a_useful_oracle(level):
+    log = simulate_kuairand(conflict=level, **SMALL)
     for task in TASKS:
         assert 0.72 < auc(log.labels[task], log.true_probs[task]) < 0.9
 
@@ -59,10 +148,24 @@ def test_true_probabilities_make_a_useful_oracle():
     (dict(conflict="chaotic"), "unknown conflict level"),
     (dict(n_rows=0), "n_rows must be a positive"),
     (dict(signal=0), "signal must be positive"),
+    (dict(story="romance"), "unknown story 'romance'"),
+    (dict(conflict="clickbait", story="drivers"), "belongs to the 'clickbait' story"),
 ])
 def test_bad_simulator_arguments_are_refused(bad, message):
     with pytest.raises(ValueError, match=message):
         simulate_kuairand(**{**SMALL, **bad})
+
+
+def test_conflict_of_the_wrong_type_is_refused():
+    with pytest.raises(TypeError, match="conflict must be a number"):
+        simulate_kuairand(conflict=[0.5], **SMALL)
+
+
+def test_correlation_needs_true_probabilities():
+    log = simulate_kuairand(**SMALL)
+    log.true_probs = None
+    with pytest.raises(ValueError, match="no true probabilities"):
+        true_logit_correlation(log)
 
 
 def test_subsample_is_uniformly_random_not_the_first_rows():

@@ -2,8 +2,9 @@
 
 from .dataset import Dataset
 from .kuairand import load_kuairand
-from .simulator import CONFLICT_LEVELS, simulate_kuairand
+from .simulator import (CONFLICT_LEVELS, STORIES, restless_rows, simulate_kuairand,
+                        true_logit_correlation)
 from .synthetic import synthetic_regression
 
 __all__ = ["Dataset", "simulate_kuairand", "load_kuairand", "synthetic_regression",
-           "CONFLICT_LEVELS"]
+           "CONFLICT_LEVELS", "STORIES", "true_logit_correlation", "restless_rows"]

@@ -1,45 +1,74 @@
-"""A KuaiRand-shaped interaction log drawn from a documented latent-factor story.
+"""A KuaiRand-shaped interaction log drawn from a documented story of user behaviour.
 
 The story of how a user treats a video shown in the feed
 --------------------------------------------------------
-Three hidden quantities decide what happens after a video is shown to a user.
+Four hidden quantities decide what happens after a video is shown to a user.
 
-* **interest** -- how well the video's topic (``tag``) suits the user's taste.
+* **interest** ``I`` -- how curious the video's topic (``tag``) makes the user.
   Users come in taste cohorts (the observed column ``onehot_feat1``); each cohort
-  likes some topics and dislikes others (a cohort x tag table drawn once from
-  N(0, 1)), and each user has a personal lean of their own.
-* **hook** -- how catchy the cover and title are: a function of the video's
-  ``upload_type``, ``music_type`` and ``video_type`` plus a per-video part that
-  only the video id can reveal.
-* **depth** -- how rewarding the video is to watch to the end: patient users
-  (``user_active_degree``) enjoy long videos, restless ones short ones (an active
-  degree x duration table), plus a per-video content quality.
+  is curious about some topics and bored by others (a cohort x tag table drawn
+  once from N(0, 1)), and each user has a personal lean of their own.
+* **hook** ``H`` -- how catchy the cover and title are: a function of the video's
+  ``upload_type``, ``music_type`` and ``video_type`` (ads are made to be catchy)
+  plus a per-video part that only the video id can reveal.
+* **enjoyment** ``E`` -- how much the user's cohort enjoys *watching* the topic,
+  which is not what makes it curious: people tap on gossip and leave, and watch
+  cooking videos to the end that they would never have searched for. A second
+  cohort x tag table, drawn independently of the first, plus a per-video quality.
+* **fit** ``F`` -- whether the length suits the viewer's patience: heavy users
+  (``user_active_degree``) settle into long videos, light ones prefer short ones
+  (an active degree x duration table).
 
-Each quantity is standardised to mean 0 and variance 1 over the log. With
-``theta = pi * conflict`` the three labels are drawn as independent Bernoulli
+Each quantity is standardised to mean 0 and variance 1 over the log. What makes a
+user *tap* is always the same: ``C = (I + H) / sqrt(2)``, the click drivers.
+What makes them *stay* to the end depends on the ``story`` and on the knob
+``conflict`` (written ``c`` below), which change the long views and likes only:
+
+* ``story="drivers"`` (the default): **competition for capacity**. As ``c``
+  rises, what keeps viewers watching moves from what made them click to other
+  things, ``S = standardise(E + F)``:  ``L = cos(pi c / 2) C + sin(pi c / 2) S``.
+  Named levels: ``"shared_drivers"`` (0, viewers stay for what made them click),
+  ``"partly_shared"`` (0.5) and ``"different_drivers"`` (1, staying has nothing
+  to do with clicking). At 1 a shared network must represent four quantities
+  instead of two for the same tasks.
+* ``story="clickbait"``: **gradient conflict**. Staying depends on the same two
+  drivers as clicking, the hook with a sign that turns:
+  ``L = standardise(I + cos(pi c) H)``. Named levels: ``"aligned"`` (0, a catchy
+  video is also watched through), ``"hook_ignored"`` (0.5, the cover does not
+  matter once the video plays) and ``"clickbait"`` (1, the catchier the cover,
+  the sooner the viewer feels cheated and leaves). The tasks' gradients on the
+  hook disagree, yet one representation of ``I`` and ``H`` serves both.
+* ``story="segments"``: **tasks that relate differently in different users**.
+  Patient viewers (the heaviest users, ``user_active_degree == "high_active"``)
+  stay for what made them click at every level; restless viewers (every other
+  activity degree, about 40 % of the impressions) follow the drivers story:
+  ``L = cos(pi c_u / 2) C + sin(pi c_u / 2) S`` with ``c_u = 0`` for patient
+  and ``c_u = c`` for restless viewers. Named levels: ``"segments_alike"`` (0),
+  ``"restless_drift"`` (0.5) and ``"restless_apart"`` (1).
+
+``L`` is standardised in every story, and the labels are independent Bernoulli
 variables with
 
-    logit P(is_click)  = a_click + s * (interest + hook)
-    logit P(long_view) = a_long  + s * (interest + cos(theta) * hook + sin(theta) * depth)
-    logit P(is_like)   = a_like  + s * (interest + cos(theta) * hook + sin(theta) * depth
-                                        + author_charm)
+    logit P(is_click)  = a_click + s * (I + H)            ( = a_click + s * sqrt(2) * C )
+    logit P(long_view) = a_long  + s * sqrt(2) * L
+    logit P(is_like)   = a_like  + s * (sqrt(2) * L + author_charm)
 
-``conflict`` is the one knob, and it changes the data only:
-
-* ``conflict = 0`` (aligned): a catchy video is also watched to the end, so the
-  three tasks want the same representation of a video.
-* ``conflict = 0.5`` (independent): whether people stay depends on depth, which
-  has nothing to do with the hook.
-* ``conflict = 1`` (conflicting): clickbait. The catchier the cover, the sooner
-  the viewer feels cheated and leaves, so the hook pushes clicks up and long
-  views and likes down. Interest still helps every task.
+At ``conflict = 0`` the three stories give the same log. The correlation of the
+click and long-view logits is ``cos(pi c / 2)`` in the drivers story and
+``(1 + cos(pi c)) / sqrt(2 (1 + cos(pi c)^2))`` in the clickbait story (both 0 at
+``c = 1``: uncorrelated, not anti-correlated); :func:`true_logit_correlation`
+measures it on any simulated log. A named level implies its story, so
+``conflict="clickbait"`` needs no ``story=``; the names ``"independent"`` and
+``"conflicting"`` of earlier versions still mean the clickbait story's 0.5 and 1.
 
 The intercepts ``a_*`` are solved for so that the positive rates stay at the
-targets (clicks about 35 %, long views about 25 %, likes about 3 %) at every
-conflict level: the knob moves how the tasks relate, not how often they fire.
-``s`` (``signal``) sets how predictable the labels are; the true probabilities
-are returned beside the data so the oracle AUC of each task can be computed.
-They are never model inputs.
+targets (clicks about 35 %, long views about 25 %, likes about 3 %) in every
+story and at every level: the knob moves how the tasks relate, not how often they
+fire. ``s`` (``signal``) sets how predictable the labels are; the true
+probabilities are returned beside the data so the oracle AUC of each task can be
+computed. They are never model inputs. The users, videos and impressions depend
+on ``seed`` only (not on the story or the level), so logs drawn at two levels with
+one seed differ in their labels alone.
 
 Simplifications, stated: exposure is random (weighted by video popularity and
 user activity), not chosen by a recommender, and the three labels are drawn
@@ -49,16 +78,25 @@ independently given the probabilities (a like does not require a click).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .dataset import Dataset
 from .encoding import duration_bucket
 
 TASKS = ("is_click", "is_like", "long_view")
 TARGET_RATES = {"is_click": 0.35, "is_like": 0.03, "long_view": 0.25}
-CONFLICT_LEVELS = {"aligned": 0.0, "independent": 0.5, "conflicting": 1.0}
+STORIES = ("drivers", "clickbait", "segments")
+CONFLICT_LEVELS = {
+    "drivers": {"shared_drivers": 0.0, "partly_shared": 0.5, "different_drivers": 1.0},
+    "clickbait": {"aligned": 0.0, "hook_ignored": 0.5, "clickbait": 1.0},
+    "segments": {"segments_alike": 0.0, "restless_drift": 0.5, "restless_apart": 1.0},
+}
+# Names of the clickbait story's levels in earlier versions, kept so old code runs.
+OLD_LEVEL_NAMES = {"independent": "hook_ignored", "conflicting": "clickbait"}
 
 # Category values spelled as in the KuaiRand-1K feature files.
 USER_ACTIVE_DEGREE = ("high_active", "full_active", "middle_active", "UNKNOWN")
+RESTLESS_DEGREES = ("full_active", "middle_active", "UNKNOWN")
 FOLLOW_USER_NUM_RANGE = ("0", "(0,10]", "(10,50]", "(50,100]", "(100,150]", "(150,250]",
                          "(250,500]", "500+")
 REGISTER_DAYS_RANGE = ("15-30", "31-60", "61-90", "91-180", "181-365", "366-730", "730+")
@@ -79,18 +117,40 @@ CATEGORICAL_COLUMNS = (
     "video_duration_bucket")
 
 
-def resolve_conflict(conflict) -> float:
-    """Accept a number in [0, 1] or one of the named levels."""
+def _story_of_level(name: str) -> str:
+    for story, levels in CONFLICT_LEVELS.items():
+        if name in levels:
+            return story
+    names = [n for levels in CONFLICT_LEVELS.values() for n in levels]
+    raise ValueError(f"unknown conflict level {name!r}; use a number in [0, 1] or one of "
+                     f"{', '.join(names)}.")
+
+
+def resolve_conflict(conflict, story=None) -> tuple[str, float]:
+    """The story and the level in [0, 1] that ``conflict`` and ``story`` ask for.
+
+    ``conflict`` is a number in [0, 1] or a level name; a name implies its story,
+    and ``story=None`` means that story (or ``"drivers"`` for a number)."""
+    if story is not None and story not in STORIES:
+        raise ValueError(f"unknown story {story!r}; choose one of {', '.join(STORIES)} "
+                         "(or leave story=None).")
     if isinstance(conflict, str):
-        if conflict not in CONFLICT_LEVELS:
-            raise ValueError(f"unknown conflict level {conflict!r}; use a number in [0, 1] "
-                             f"or one of {sorted(CONFLICT_LEVELS)}.")
-        return CONFLICT_LEVELS[conflict]
-    conflict = float(conflict)
-    if not 0.0 <= conflict <= 1.0:
-        raise ValueError(f"conflict must lie in [0, 1] (0 aligned, 0.5 independent, "
-                         f"1 conflicting), got {conflict}.")
-    return conflict
+        name = OLD_LEVEL_NAMES.get(conflict, conflict)
+        named_story = _story_of_level(name)
+        if story is not None and story != named_story:
+            raise ValueError(
+                f"conflict level {conflict!r} belongs to the {named_story!r} story, not "
+                f"{story!r}; the {story!r} story's levels are "
+                f"{', '.join(CONFLICT_LEVELS[story])} (or pass a number in [0, 1]).")
+        return named_story, CONFLICT_LEVELS[named_story][name]
+    if isinstance(conflict, bool) or not isinstance(conflict, (int, float, np.number)):
+        raise TypeError(f"conflict must be a number in [0, 1] or a level name, "
+                        f"got {conflict!r}.")
+    value = float(conflict)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"conflict must lie in [0, 1] (0: the tasks share their drivers, "
+                         f"1: the story's most competing level), got {conflict}.")
+    return story or "drivers", value
 
 
 def _standardise(x):
@@ -109,21 +169,35 @@ def _solve_intercept(score, target_rate):
     return (lo + hi) / 2
 
 
+def _staying(story: str, conflict: float, drivers: dict, restless: np.ndarray) -> np.ndarray:
+    """The standardised reason to watch to the end, ``L`` of the module docstring."""
+    click = (drivers["interest"] + drivers["hook"]) / np.sqrt(2)
+    stay = _standardise(drivers["enjoyment"] + drivers["fit"])
+    if story == "clickbait":
+        return _standardise(drivers["interest"] + np.cos(np.pi * conflict) * drivers["hook"])
+    angle = np.pi / 2 * conflict
+    if story == "segments":
+        angle = np.where(restless, angle, 0.0)
+    return _standardise(np.cos(angle) * click + np.sin(angle) * stay)
+
+
 def simulate_kuairand(
     n_users: int = 1000,
     n_videos: int = 2000,
     n_authors: int = 400,
     n_rows: int = 300_000,
     conflict=0.5,
+    story: str | None = None,
     signal: float = 1.0,
     seed: int = 0,
 ) -> Dataset:
     """Draw a KuaiRand-1K-shaped log; see the module docstring for the story.
 
-    Same arguments, same data, to the bit. ``conflict`` accepts 0..1 or
-    ``"aligned"``, ``"independent"``, ``"conflicting"``.
+    Same arguments, same data, to the bit. ``conflict`` accepts 0..1 or a named
+    level (which implies its story); ``story`` is ``"drivers"`` (the default for
+    a number), ``"clickbait"`` or ``"segments"``.
     """
-    conflict = resolve_conflict(conflict)
+    story, conflict = resolve_conflict(conflict, story)
     for name, value in (("n_users", n_users), ("n_videos", n_videos),
                         ("n_authors", n_authors), ("n_rows", n_rows)):
         if int(value) < 1:
@@ -155,7 +229,8 @@ def simulate_kuairand(
     author_charm = rng.normal(0, 0.5, n_authors)
 
     # The tables of the story, drawn once per seed.
-    taste = rng.normal(0, 1, (N_COHORTS, N_TAGS))
+    curiosity = rng.normal(0, 1, (N_COHORTS, N_TAGS))
+    enjoyment = rng.normal(0, 1, (N_COHORTS, N_TAGS))
     hook_upload = rng.normal(0, 1, len(UPLOAD_TYPE))
     hook_music = rng.normal(0, 0.7, len(MUSIC_TYPE))
     hook_type = np.array([0.0, 0.8])  # ads are made to be catchy
@@ -168,16 +243,20 @@ def simulate_kuairand(
     order = np.lexsort((rng.random(n_rows), day))  # a log is ordered by time
     u, v, day = u[order], v[order], day[order]
 
-    interest = _standardise(taste[user_cohort[u], video_tag[v]] + user_lean[u])
-    hook = _standardise(hook_upload[video_upload[v]] + hook_music[video_music[v]]
-                        + hook_type[video_type[v]] + video_catchiness[v])
-    depth = _standardise(patience[user_active[u], video_length[v]] + video_quality[v])
-    theta = np.pi * conflict
-    stay = np.cos(theta) * hook + np.sin(theta) * depth
+    cohort, tag = user_cohort[u], video_tag[v]
+    drivers = {
+        "interest": _standardise(curiosity[cohort, tag] + user_lean[u]),
+        "hook": _standardise(hook_upload[video_upload[v]] + hook_music[video_music[v]]
+                             + hook_type[video_type[v]] + video_catchiness[v]),
+        "enjoyment": _standardise(enjoyment[cohort, tag] + video_quality[v]),
+        "fit": _standardise(patience[user_active[u], video_length[v]]),
+    }
+    restless = np.isin(user_active[u], [USER_ACTIVE_DEGREE.index(d) for d in RESTLESS_DEGREES])
+    staying = np.sqrt(2) * _staying(story, conflict, drivers, restless)
     scores = {
-        "is_click": signal * (interest + hook),
-        "long_view": signal * (interest + stay),
-        "is_like": signal * (interest + stay + author_charm[video_author[v]]),
+        "is_click": signal * (drivers["interest"] + drivers["hook"]),
+        "long_view": signal * staying,
+        "is_like": signal * (staying + author_charm[video_author[v]]),
     }
     true_probs, labels = {}, {}
     for task in TASKS:
@@ -192,13 +271,13 @@ def simulate_kuairand(
         "follow_user_num_range": user_follow[u] + 1,
         "register_days_range": user_register[u] + 1,
         "fans_user_num_range": user_fans[u] + 1,
-        "onehot_feat1": user_cohort[u] + 1,
+        "onehot_feat1": cohort + 1,
         "video_id": v + 1,
         "author_id": video_author[v] + 1,
         "video_type": video_type[v] + 1,
         "upload_type": video_upload[v] + 1,
         "music_type": video_music[v] + 1,
-        "tag": video_tag[v] + 1,
+        "tag": tag + 1,
         "video_duration_bucket": video_length[v] + 1,
     }
     features = {k: x.astype(np.int32) for k, x in features.items()}
@@ -210,5 +289,34 @@ def simulate_kuairand(
     return Dataset(
         features=features, labels=labels, date=date, user_id=u + 1, vocab_sizes=vocab,
         true_probs=true_probs, name="simulated-kuairand",
-        description=dict(conflict=conflict, signal=signal, seed=seed, n_users=n_users,
-                         n_videos=n_videos, n_authors=n_authors, n_rows=n_rows))
+        description=dict(story=story, conflict=conflict, signal=signal, seed=seed,
+                         n_users=n_users, n_videos=n_videos, n_authors=n_authors,
+                         n_rows=n_rows))
+
+
+def restless_rows(dataset: Dataset) -> np.ndarray:
+    """Boolean mask of the impressions shown to restless viewers (the segments story's
+    second segment), read from the observed column ``user_active_degree``."""
+    codes = [USER_ACTIVE_DEGREE.index(d) + 1 for d in RESTLESS_DEGREES]
+    return np.isin(dataset.features["user_active_degree"], codes)
+
+
+def true_logit_correlation(dataset: Dataset, rows=None) -> pd.DataFrame:
+    """Pearson correlation between the tasks' true logits, task x task.
+
+    The true logit ``log(p / (1 - p))`` is what the label was drawn from, so this
+    is how related the tasks are before label noise dilutes it. ``rows`` (a
+    boolean mask or index array) restricts it to some impressions, e.g.
+    ``restless_rows(dataset)``."""
+    if dataset.true_probs is None:
+        raise ValueError(f"dataset {dataset.name!r} has no true probabilities (real logs "
+                         "do not); use a simulated log from simulate_kuairand.")
+    selected = slice(None) if rows is None else rows
+    logits = {}
+    for task, p in dataset.true_probs.items():
+        p = np.clip(np.asarray(p, dtype=np.float64)[selected], 1e-12, 1 - 1e-12)
+        logits[task] = np.log(p / (1 - p))
+    if len(next(iter(logits.values()))) < 2:
+        raise ValueError("need at least two rows to compute a correlation; "
+                         "the rows selected hold fewer.")
+    return pd.DataFrame(logits).corr()
