@@ -7,18 +7,15 @@ import functools
 import inspect
 from dataclasses import dataclass, field
 
-import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 from tabulate import tabulate
 
+from ._tensorflow import keras, tf
 from .data import Dataset, simulate_kuairand
 from .features import feature_columns
 from .metrics import evaluate
 from .models import BUILDERS, DEFAULTS, gate_weights, predict
-
-tf.get_logger().setLevel("ERROR")  # retracing notices are noise for readers
 
 MODEL_NAMES = tuple(BUILDERS)
 SIMULATOR_OPTIONS = ("conflict", "signal", "n_users", "n_videos", "n_authors", "n_rows",

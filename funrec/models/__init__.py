@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 
+from .._tensorflow import keras
 from ..layers import ExpertGate
 from .mmoe import build_mmoe, build_omoe
 from .ple import build_cgc, build_ple
