@@ -16,7 +16,7 @@ _WHERE = {  # name -> the module that defines it
     "Dataset": ".data", "simulate_kuairand": ".data", "load_kuairand": ".data",
     "synthetic_regression": ".data",
     "run_experiment": ".experiment", "ExperimentResult": ".experiment",
-    "format_table": ".experiment", "MODEL_NAMES": ".experiment",
+    "format_table": ".report", "MODEL_NAMES": ".options",
     "BUILDERS": ".models", "gate_weights": ".models",
     "auc": ".metrics", "gauc": ".metrics", "evaluate": ".metrics", "lift_share": ".metrics",
     "mtl_gain": ".metrics",
