@@ -1,18 +1,37 @@
 """funrec: multi-task ranking models for the book, with data, metrics and experiments.
 
 Not the unrelated PyPI package of the same name: install this repository.
+
+Importing the package is quick: each name below is imported the first time it is
+used, so TensorFlow loads only when a model is built or trained.
 """
 
-import os
+from importlib import import_module
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: quiet notebooks
+from ._tensorflow import quiet_environment
 
-from .data import Dataset, load_kuairand, simulate_kuairand, synthetic_regression
-from .experiment import MODEL_NAMES, ExperimentResult, format_table, run_experiment
-from .metrics import auc, evaluate, gauc, lift_share, mtl_gain
-from .models import BUILDERS, gate_weights
+quiet_environment()  # before anything loads TensorFlow, whichever module does
 
-__all__ = ["Dataset", "simulate_kuairand", "load_kuairand", "synthetic_regression",
-           "run_experiment", "ExperimentResult", "format_table", "MODEL_NAMES", "BUILDERS",
-           "gate_weights", "auc", "gauc", "evaluate", "lift_share", "mtl_gain"]
+_WHERE = {  # name -> the module that defines it
+    "Dataset": ".data", "simulate_kuairand": ".data", "load_kuairand": ".data",
+    "synthetic_regression": ".data",
+    "run_experiment": ".experiment", "ExperimentResult": ".experiment",
+    "format_table": ".report", "MODEL_NAMES": ".options",
+    "BUILDERS": ".models", "gate_weights": ".models",
+    "auc": ".metrics", "gauc": ".metrics", "evaluate": ".metrics", "lift_share": ".metrics",
+    "mtl_gain": ".metrics",
+}
+__all__ = list(_WHERE)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_WHERE[name], __name__), name)
+    globals()[name] = value  # found directly next time
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

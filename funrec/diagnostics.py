@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import itertools
 
-import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
+from ._tensorflow import keras, tf
 from .data import simulate_kuairand
 from .features import feature_columns
 from .models import BUILDERS

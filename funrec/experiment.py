@@ -4,32 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import inspect
+import sys
 import time
 from dataclasses import dataclass, field
 
-import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
-from tabulate import tabulate
 
+from ._tensorflow import keras, tf
 from .data import Dataset, simulate_kuairand
 from .features import feature_columns
 from .layers import ExpertGate
 from .metrics import evaluate
-from .models import BUILDERS, DEFAULTS, gate_weights, predict
+from .models import BUILDERS, gate_weights, predict
+from .options import (MODEL_NAMES, check_tasks, fit_batch_size, model_options, option_names,
+                      simulator_defaults, split_options)
+from .report import format_table
 from .training import fit
 
-
-MODEL_NAMES = tuple(BUILDERS)
-SIMULATOR_OPTIONS = ("conflict", "signal", "n_users", "n_videos", "n_authors", "n_rows",
-                     "data_seed")
-TRAINING_OPTIONS = dict(dataset=None, tasks=None, epochs=3, batch_size=2048,
-                        learning_rate=1e-2, embedding_dim=8, seed=0, sample_fraction=1.0,
-                        param_budget=None, param_budget_kind="total", loss_weights=None,
-                        track_validation=False, strategy=None, verbose=0, show=True)
-COUNT_OPTIONS = ("num_experts", "num_levels", "task_experts", "shared_experts")
+__all__ = ["run_experiment", "ExperimentResult", "format_table", "MODEL_NAMES",
+           "model_options", "option_names", "simulator_defaults", "split_options", "dense_params"]
 
 
 @dataclass
@@ -56,104 +50,10 @@ class ExperimentResult:
         return format_table(self.table)
 
 
-def format_table(table: pd.DataFrame) -> str:
-    """The table as the source chapter prints it: a grid, four decimals."""
-    return tabulate(table, headers="keys", tablefmt="grid", showindex=False, floatfmt=".4g")
-
-
 @functools.lru_cache(maxsize=4)
-def _simulated(conflict, signal, n_users, n_videos, n_authors, n_rows, data_seed) -> Dataset:
+def _simulated(data_seed, **simulator) -> Dataset:
     # The explorers re-run models on the same data many times; draw it once.
-    return simulate_kuairand(n_users=n_users, n_videos=n_videos, n_authors=n_authors,
-                             n_rows=n_rows, conflict=conflict, signal=signal, seed=data_seed)
-
-
-def simulator_defaults() -> dict:
-    parameters = inspect.signature(simulate_kuairand).parameters
-    defaults = {k: parameters[k].default for k in SIMULATOR_OPTIONS if k in parameters}
-    defaults["data_seed"] = parameters["seed"].default
-    return defaults
-
-
-def model_options(name: str) -> dict:
-    """The architecture options of ``name`` with their defaults."""
-    parameters = inspect.signature(BUILDERS[name]).parameters
-    options = {k: p.default for k, p in parameters.items()
-               if k not in ("columns", "tasks", "task_type", "kwargs", "one_gate")}
-    if name in ("omoe", "cgc"):  # thin wrappers: their options are those of the full model
-        options = model_options("mmoe" if name == "omoe" else "ple")
-        options.pop("num_levels", None)
-    return {**options, **DEFAULTS[name]}
-
-
-def _check_name(name: str) -> None:
-    if name not in BUILDERS:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}.")
-
-
-def _check_model_options(options: dict) -> None:
-    gate = options.get("gate")
-    if gate is not None and not (isinstance(gate, type) and issubclass(gate, ExpertGate)):
-        raise TypeError(f"gate must be a subclass of funrec.layers.ExpertGate (or None for "
-                        f"the softmax gate), got {gate!r}.")
-    for key in COUNT_OPTIONS:
-        if key in options and (not isinstance(options[key], (int, np.integer))
-                               or options[key] < 1):
-            raise ValueError(f"{key} must be a whole number of at least 1, got {options[key]!r}.")
-    for key, units in options.items():
-        if key.endswith("_units"):
-            if isinstance(units, (int, np.integer)):
-                raise ValueError(f"{key} must be a list of layer widths such as (64, 32), "
-                                 f"got the single number {units}.")
-            if any(not isinstance(u, (int, np.integer)) or u < 1 for u in units):
-                raise ValueError(f"{key} must hold whole numbers of at least 1, got {units!r}.")
-            if key != "gate_units" and len(units) == 0:
-                raise ValueError(f"{key} needs at least one layer, got an empty list.")
-
-
-def _check_tasks(tasks, dataset: Dataset) -> list[str]:
-    tasks = list(dataset.tasks if tasks is None else tasks)
-    if not tasks:
-        raise ValueError("tasks is empty; name at least one task, e.g. tasks=['is_click'].")
-    duplicated = sorted({t for t in tasks if tasks.count(t) > 1})
-    if duplicated:
-        raise ValueError(f"task names must be unique; {duplicated} appear more than once.")
-    missing = [t for t in tasks if t not in dataset.labels]
-    if missing:
-        raise ValueError(f"task(s) {missing} are not labels of the data; "
-                         f"it has {dataset.tasks}.")
-    if dataset.task_type == "binary":
-        for t in tasks:
-            values = np.unique(dataset.labels[t])
-            if not set(values.tolist()) <= {0, 1}:
-                raise ValueError(f"labels of task {t!r} must be 0 or 1 for a click-style "
-                                 f"task; found {values[:5].tolist()}. Binarise them first.")
-    return tasks
-
-
-def option_names(name: str) -> set[str]:
-    """Every override ``run_experiment(name, ...)`` accepts."""
-    return set(simulator_defaults()) | set(TRAINING_OPTIONS) | set(model_options(name))
-
-
-def split_options(name: str, overrides: dict) -> tuple[dict, dict, dict]:
-    """Sort overrides into simulator, training and model options, refusing unknown ones."""
-    _check_name(name)
-    simulator, training, model = simulator_defaults(), dict(TRAINING_OPTIONS), model_options(name)
-    for key, value in overrides.items():
-        for group in (simulator, training, model):
-            if key in group:
-                group[key] = value
-                break
-        else:
-            valid = sorted(option_names(name))
-            raise ValueError(f"unknown option {key!r} for model {name!r}; "
-                             f"valid options: {', '.join(valid)}.")
-    for key, value in model.items():
-        if key.endswith("_units") and isinstance(value, list):
-            model[key] = tuple(value)
-    _check_model_options(model)
-    return simulator, training, model
+    return simulate_kuairand(seed=data_seed, **simulator)
 
 
 SCALED_UNITS = ("bottom_units", "expert_units")  # the shared part; towers and gates stay
@@ -202,16 +102,15 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
     ``param_budget``, ``strategy``, ...) and the model (``num_experts``,
     ``num_levels``, ``expert_units``, ...). Same arguments, same table.
     """
-    simulator, training, options = split_options(name, overrides)
+    simulator, training, options = split_options(name, overrides)  # before any data
     dataset = training["dataset"]
     if dataset is None:
         dataset = _simulated(**simulator)
-    elif not isinstance(dataset, Dataset):
-        raise TypeError(f"dataset must be a funrec Dataset (e.g. from load_kuairand), "
-                        f"got {type(dataset).__name__}.")
-    tasks = _check_tasks(training["tasks"], dataset)
-    if not 0 < training["sample_fraction"] <= 1:
-        raise ValueError(f"sample_fraction must be in (0, 1], got {training['sample_fraction']}.")
+    tasks = check_tasks(training["tasks"], dataset)
+    gate = options.get("gate")
+    if gate is not None and not (isinstance(gate, type) and issubclass(gate, ExpertGate)):
+        raise TypeError(f"gate must be a subclass of funrec.layers.ExpertGate (or None for "
+                        f"the softmax gate), got {gate!r}.")
 
     # One clean graph per run keeps memory flat when explorers call this repeatedly.
     keras.backend.clear_session()  # (and collects garbage)
@@ -220,9 +119,10 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
 
     data = dataset.subsample(training["sample_fraction"], seed=training["seed"])
     train, valid, test = data.split_by_date()
-    if not 1 <= training["batch_size"] <= len(train):
-        raise ValueError(f"batch_size must be between 1 and the {len(train)} training rows, "
-                         f"got {training['batch_size']}; lower it or use more data.")
+    training["batch_size"], note = fit_batch_size(training["batch_size"], len(train),
+                                                  given="batch_size" in overrides)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     columns = feature_columns(data, training["embedding_dim"])
     if training["param_budget"]:
         options = match_param_budget(name, columns, tasks, int(training["param_budget"]),

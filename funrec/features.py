@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 
+from ._tensorflow import keras
 from .data import Dataset
 
 

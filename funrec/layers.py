@@ -4,7 +4,7 @@ weights inspectable)."""
 
 from __future__ import annotations
 
-import keras
+from ._tensorflow import keras
 
 
 def mlp(units, name: str, activation: str = "relu") -> keras.Sequential:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 
+from .._tensorflow import keras
 from ..layers import ExpertGate
 from .mmoe import build_mmoe, build_omoe
 from .ple import build_cgc, build_ple
 from .shared_bottom import build_shared_bottom
 from .single_task import build_single_task
 
+# Each builder's options and the defaults run_experiment gives them: funrec.options.
 BUILDERS = {
     "shared_bottom": build_shared_bottom,
     "omoe": build_omoe,
@@ -18,17 +19,6 @@ BUILDERS = {
     "cgc": build_cgc,
     "ple": build_ple,
     "single_task": build_single_task,
-}
-
-# Defaults that make each model readable and quick on two CPU cores.
-DEFAULTS = {
-    "shared_bottom": dict(bottom_units=(128, 64), tower_units=(32,)),
-    "single_task": dict(bottom_units=(128, 64), tower_units=(32,)),
-    "omoe": dict(num_experts=4, expert_units=(64, 32), tower_units=(32,)),
-    "mmoe": dict(num_experts=4, expert_units=(64, 32), tower_units=(32,)),
-    "cgc": dict(task_experts=1, shared_experts=2, expert_units=(64, 32), tower_units=(32,)),
-    "ple": dict(num_levels=2, task_experts=1, shared_experts=2, expert_units=(64, 32),
-                tower_units=(32,)),
 }
 
 

@@ -5,8 +5,7 @@
 OMoE is the same network with a single gate g(x) shared by every task.
 """
 
-import keras
-
+from .._tensorflow import keras
 from ..features import build_inputs, embed_and_concat
 from ..layers import experts, mix_experts, task_towers
 

@@ -10,8 +10,7 @@ into the shared input of the next level; the top level feeds the towers,
 y_t = f_t(h_t^(L)). CGC is PLE with one level.
 """
 
-import keras
-
+from .._tensorflow import keras
 from ..features import build_inputs, embed_and_concat
 from ..layers import experts, mix_experts, task_towers
 

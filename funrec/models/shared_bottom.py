@@ -3,8 +3,7 @@
     y_t = f_t(g(x))
 """
 
-import keras
-
+from .._tensorflow import keras
 from ..features import build_inputs, embed_and_concat
 from ..layers import mlp, task_towers
 

@@ -2,8 +2,7 @@
 with nothing shared. It has the Shared-Bottom structure, so the difference
 between the two is the multi-task gain (PLE paper, eq. 11)."""
 
-import keras
-
+from .._tensorflow import keras
 from ..features import build_inputs, embed_and_concat
 from ..layers import mlp, task_towers
 

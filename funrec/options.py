@@ -1,0 +1,587 @@
+"""Every option ``run_experiment`` accepts, in one table, and the checks made on them
+before any data is drawn or any model built.
+
+The table feeds the command line's flags (``python -m funrec run --help``), the
+README's list of options and the error messages. This module imports no
+TensorFlow, so the command line answers ``--help`` at once.
+
+Each check names the option, the value it got and what to pass instead: a
+``TypeError`` for a value of the wrong kind (a bool is not a count, a string is
+not a list of tasks), a ``ValueError`` for a value out of range or a request the
+machine cannot hold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import math
+import numbers
+import os
+from dataclasses import dataclass
+
+MODEL_NAMES = ("shared_bottom", "omoe", "mmoe", "cgc", "ple", "single_task")
+GATED = ("omoe", "mmoe", "cgc", "ple")
+EXPERT_MODELS = GATED
+BOTTOM_MODELS = ("shared_bottom", "single_task")
+GROUPS = ("data", "training", "model")
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding, used by keras.utils.set_random_seed
+
+# Options whose code is still being written: listed, checked, but refused when set.
+NOT_YET_AVAILABLE = {"embedding_init"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One keyword of ``run_experiment``.
+
+    ``kind`` says how the value is checked (see :data:`CHECKS`); ``models`` lists
+    the models an architecture option applies to; ``flag`` is False for options
+    only Python can pass (an object, not text)."""
+
+    name: str
+    group: str
+    kind: str
+    default: object
+    help: str
+    models: tuple = MODEL_NAMES
+    choices: tuple = ()
+    flag: bool = True
+
+    @property
+    def flag_name(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+OPTIONS = (
+    # data: the simulated log (each name is a keyword of simulate_kuairand)
+    Option("conflict", "data", "conflict", 0.5,
+           "how the tasks relate: 0 aligned .. 1 conflicting, or a named level "
+           "(aligned, independent, conflicting)"),
+    Option("signal", "data", "positive", 1.0, "how predictable the labels are (> 0)"),
+    Option("n_users", "data", "count", 1000, "users in the simulated log"),
+    Option("n_videos", "data", "count", 2000, "videos in the simulated log"),
+    Option("n_authors", "data", "count", 400, "authors of the videos"),
+    Option("n_rows", "data", "count", 300_000, "impressions to simulate"),
+    Option("data_seed", "data", "seed", 0, "seed of the simulated data"),
+    # training
+    Option("dataset", "training", "dataset", None,
+           "a ready Dataset (e.g. load_kuairand(folder)) instead of simulated data; "
+           "on the command line: --kuairand DIR", flag=False),
+    Option("tasks", "training", "tasks", None,
+           "the tasks to train, e.g. is_click,long_view (default: every label)"),
+    Option("epochs", "training", "count", 3, "passes over the training days"),
+    Option("batch_size", "training", "count", 2048,
+           "rows per gradient step (lowered by itself on small data if not given)"),
+    Option("learning_rate", "training", "positive", 1e-2, "Adam's learning rate (> 0)"),
+    Option("embedding_dim", "training", "count", 8, "width of every embedding"),
+    Option("embedding_init", "training", "initializer", None,
+           "initializer of the embedding tables (a Keras name or object)", flag=False),
+    Option("seed", "training", "seed", 0, "seed of initialisation and row order"),
+    Option("sample_fraction", "training", "fraction", 1.0,
+           "train and test on a uniformly random share of the rows, in (0, 1]"),
+    Option("param_budget", "training", "budget", None,
+           "scale layer widths so the model has about this many parameters"),
+    Option("param_budget_kind", "training", "choice", "total",
+           "what param_budget counts: every parameter or only the dense ones",
+           choices=("total", "dense")),
+    Option("loss_weights", "training", "loss_weights", None,
+           "weight of each task's loss, e.g. is_click=1,long_view=2 (default 1 each)"),
+    Option("track_validation", "training", "bool", False,
+           "score the validation day after every epoch"),
+    Option("strategy", "training", "strategy", None,
+           "a tf.distribute strategy to build and train under", flag=False),
+    Option("verbose", "training", "choice", 0,
+           "training progress: 0 none, 1 a bar per epoch, 2 a line per epoch",
+           choices=(0, 1, 2)),
+    Option("show", "training", "bool", True, "print the test table when done", flag=False),
+    # model: architecture, per model
+    Option("num_experts", "model", "count", 4, "experts shared by the tasks",
+           models=("omoe", "mmoe")),
+    Option("num_levels", "model", "count", 2, "extraction levels", models=("ple",)),
+    Option("task_experts", "model", "count", 1, "experts of each task per level",
+           models=("cgc", "ple")),
+    Option("shared_experts", "model", "count", 2, "shared experts per level",
+           models=("cgc", "ple")),
+    Option("expert_units", "model", "units", (64, 32), "widths of each expert's layers",
+           models=EXPERT_MODELS),
+    Option("bottom_units", "model", "units", (128, 64), "widths of the bottom's layers",
+           models=BOTTOM_MODELS),
+    Option("tower_units", "model", "units", (32,), "widths of each task tower's layers"),
+    Option("gate_units", "model", "units_or_empty", (),
+           "hidden widths of each gate (empty: a softmax of one linear layer)",
+           models=GATED),
+    Option("gate", "model", "callable", None,
+           "a function building the gate layer instead of the default", models=GATED,
+           flag=False),
+)
+BY_NAME = {o.name: o for o in OPTIONS}
+SIMULATOR_SEED = "data_seed"  # simulate_kuairand's ``seed``, renamed beside the training seed
+
+
+# ---------------------------------------------------------------- checks of one value
+
+def _example(option: Option) -> str:
+    examples = {"tasks": "['is_click', 'long_view']", "budget": "60_000",
+                "loss_weights": "{'is_click': 1.0, 'long_view': 2.0}", "units_or_empty": "(16,)"}
+    return f"{option.name}={examples.get(option.kind, repr(option.default))}"
+
+
+def _is_whole(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _whole(option: Option, value, low: int, high: int | None = None) -> int:
+    span = f"of at least {low}" if high is None else f"from {low} to {high}"
+    if not _is_whole(value):
+        raise TypeError(f"{option.name} must be a whole number {span}, got {value!r} "
+                        f"({type(value).__name__}); for example {_example(option)}.")
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"{option.name} must be a whole number {span}, got {value!r}; "
+                         f"for example {_example(option)}.")
+    return int(value)
+
+
+def _real(option: Option, value, test, wanted: str) -> float:
+    if not _is_real(value):
+        raise TypeError(f"{option.name} must be {wanted}, got {value!r} "
+                        f"({type(value).__name__}); for example {_example(option)}.")
+    if not math.isfinite(value) or not test(value):
+        raise ValueError(f"{option.name} must be {wanted}, got {value!r}; "
+                         f"for example {_example(option)}.")
+    return value
+
+
+def _check_count(option, value):
+    return _whole(option, value, 1)
+
+
+def _check_budget(option, value):
+    return None if value is None else _whole(option, value, 1)
+
+
+def _check_seed(option, value):
+    return _whole(option, value, 0, MAX_SEED)
+
+
+def _check_positive(option, value):
+    return _real(option, value, lambda v: v > 0, "a finite number above 0")
+
+
+def _check_fraction(option, value):
+    return _real(option, value, lambda v: 0 < v <= 1, "a number in (0, 1]")
+
+
+def _check_bool(option, value):
+    if not isinstance(value, bool):
+        raise TypeError(f"{option.name} must be True or False, got {value!r}.")
+    return value
+
+
+def _check_choice(option, value):
+    # 1 == True in Python; a bool is never one of the choices.
+    if isinstance(value, bool) or value not in option.choices:
+        raise ValueError(f"{option.name} must be one of {', '.join(map(repr, option.choices))}, "
+                         f"got {value!r}.")
+    return value
+
+
+def _check_conflict(option, value):
+    from .data.simulator import CONFLICT_LEVELS
+
+    wanted = f"a number in [0, 1] or one of {', '.join(CONFLICT_LEVELS)}"
+    if isinstance(value, str):
+        if value not in CONFLICT_LEVELS:
+            raise ValueError(f"conflict must be {wanted}, got {value!r}.")
+        return value
+    return _real(option, value, lambda v: 0 <= v <= 1, wanted)
+
+
+def _check_units(option, value, allow_empty: bool = False):
+    example = f"for example {_example(option)}"
+    if _is_whole(value):
+        raise TypeError(f"{option.name} must be a list of layer widths such as (64, 32), "
+                        f"got the single number {value}; write {option.name}=({value},).")
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{option.name} must be a list of layer widths such as (64, 32), "
+                        f"got {value!r} ({type(value).__name__}); {example}.")
+    if any(not _is_whole(u) or u < 1 for u in value):
+        raise ValueError(f"{option.name} must hold whole numbers of at least 1, "
+                         f"got {value!r}; {example}.")
+    if not value and not allow_empty:
+        raise ValueError(f"{option.name} needs at least one layer, got an empty list; "
+                         f"{example}.")
+    return tuple(int(u) for u in value)
+
+
+def _check_units_or_empty(option, value):
+    return _check_units(option, value, allow_empty=True)
+
+
+def _check_tasks(option, value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        raise TypeError(f"tasks must be a list of task names, got the string {value!r}; "
+                        f"write tasks=[{value!r}].")
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"tasks must be a list of task names such as ['is_click'], "
+                        f"got {value!r} ({type(value).__name__}).")
+    if not value:
+        raise ValueError("tasks is empty; name at least one task, e.g. tasks=['is_click'].")
+    wrong = [t for t in value if not isinstance(t, str)]
+    if wrong:
+        raise TypeError(f"tasks must be names (strings), got {wrong!r} in {value!r}.")
+    duplicated = sorted({t for t in value if value.count(t) > 1})
+    if duplicated:
+        raise ValueError(f"task names must be unique; {duplicated} appear more than once "
+                         f"in tasks={list(value)!r}.")
+    return list(value)
+
+
+def _check_loss_weights(option, value):
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value:
+        raise TypeError(f"loss_weights must be a dict of task name to weight, e.g. "
+                        f"{{'is_click': 1.0, 'long_view': 2.0}}, got {value!r}.")
+    for task, weight in value.items():
+        if not isinstance(task, str):
+            raise TypeError(f"loss_weights keys must be task names, got {task!r}.")
+        if not _is_real(weight):
+            raise TypeError(f"loss_weights[{task!r}] must be a number, got {weight!r}.")
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"loss_weights[{task!r}] must be a finite number of at least 0, "
+                             f"got {weight!r}.")
+    if not any(weight > 0 for weight in value.values()):
+        raise ValueError(f"loss_weights gives every task a weight of 0, so nothing would be "
+                         f"learned; give at least one task a weight above 0 (got {value!r}).")
+    return dict(value)
+
+
+def _check_dataset(option, value):
+    from .data import Dataset
+
+    if value is not None and not isinstance(value, Dataset):
+        raise TypeError(f"dataset must be a funrec Dataset (e.g. from load_kuairand(folder)) "
+                        f"or None for simulated data, got {type(value).__name__}.")
+    return value
+
+
+def _check_strategy(option, value):
+    if value is not None and not callable(getattr(value, "scope", None)):
+        raise TypeError(f"strategy must be a tf.distribute strategy (or None), "
+                        f"got {type(value).__name__}.")
+    return value
+
+
+def _check_callable(option, value):
+    if value is not None and not callable(value):
+        raise TypeError(f"{option.name} must be a function (or None), "
+                        f"got {type(value).__name__}.")
+    return value
+
+
+def _check_initializer(option, value):
+    if value is not None and not isinstance(value, str) and not callable(value):
+        raise TypeError(f"{option.name} must be a Keras initializer, its name such as "
+                        f"'uniform', or None; got {type(value).__name__}.")
+    return value
+
+
+def _check_anything(option, value):
+    return value  # a simulator keyword the table does not know; the simulator checks it
+
+
+CHECKS = {
+    "count": _check_count, "budget": _check_budget, "seed": _check_seed,
+    "positive": _check_positive, "fraction": _check_fraction, "bool": _check_bool,
+    "choice": _check_choice, "conflict": _check_conflict, "units": _check_units,
+    "units_or_empty": _check_units_or_empty, "tasks": _check_tasks,
+    "loss_weights": _check_loss_weights, "dataset": _check_dataset,
+    "strategy": _check_strategy, "callable": _check_callable,
+    "initializer": _check_initializer, "any": _check_anything,
+}
+
+
+def check_value(option: Option, value):
+    """The value, normalised (lists of widths become tuples), or a clear error."""
+    return CHECKS[option.kind](option, value)
+
+
+# ---------------------------------------------------------------- the table, per model
+
+@functools.lru_cache(maxsize=1)
+def _simulator_parameters() -> dict:
+    """simulate_kuairand's keywords and defaults, its ``seed`` named ``data_seed``."""
+    import inspect
+
+    from .data.simulator import simulate_kuairand
+
+    parameters = inspect.signature(simulate_kuairand).parameters
+    return {SIMULATOR_SEED if k == "seed" else k: p.default for k, p in parameters.items()}
+
+
+def _kind_of(default) -> str:
+    if isinstance(default, bool):
+        return "bool"
+    return {int: "count", float: "positive"}.get(type(default), "any")
+
+
+def simulator_options() -> list[Option]:
+    """The data options, one per keyword simulate_kuairand takes now, with its
+    default: the table's entry, or for a keyword the table does not describe yet
+    one made from the signature (so it works from Python before it has a flag)."""
+    return [dataclasses.replace(BY_NAME[name], default=default) if name in BY_NAME
+            else Option(name, "data", _kind_of(default), default,
+                        "simulator option (see simulate_kuairand)")
+            for name, default in _simulator_parameters().items()]
+
+
+def simulator_defaults() -> dict:
+    return {o.name: o.default for o in simulator_options()}
+
+
+def is_available(option: Option) -> bool:
+    return option.name not in NOT_YET_AVAILABLE
+
+
+def check_model_name(name) -> None:
+    if name not in MODEL_NAMES:
+        close = difflib.get_close_matches(str(name), MODEL_NAMES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown model {name!r}{hint}; choose one of "
+                         f"{', '.join(MODEL_NAMES)}.")
+
+
+def options_of(name: str) -> list[Option]:
+    """Every option ``run_experiment(name, ...)`` accepts, data first."""
+    check_model_name(name)
+    return simulator_options() + [o for o in OPTIONS if o.group != "data" and is_available(o)
+                                  and (o.group == "training" or name in o.models)]
+
+
+def model_options(name: str) -> dict:
+    """The architecture options of ``name`` with their defaults."""
+    return {o.name: o.default for o in options_of(name) if o.group == "model"}
+
+
+def training_defaults() -> dict:
+    return {o.name: o.default for o in OPTIONS if o.group == "training" and is_available(o)}
+
+
+def option_names(name: str) -> set[str]:
+    """Every override ``run_experiment(name, ...)`` accepts."""
+    return {o.name for o in options_of(name)}
+
+
+def flag_options() -> list[Option]:
+    """The options the command line takes, in table order. Read from the table
+    alone, without importing the simulator, so ``--help`` answers at once."""
+    return [o for o in OPTIONS if o.flag and is_available(o)]
+
+
+# ---------------------------------------------------------------- all options at once
+
+def _refuse_unknown(name: str, key: str) -> None:
+    if key in NOT_YET_AVAILABLE:
+        raise ValueError(f"{key} is not available in this version of funrec yet; leave it out.")
+    elsewhere = [m for m in MODEL_NAMES if key in option_names(m)]
+    if elsewhere:
+        own = sorted(model_options(name))
+        raise ValueError(f"unknown option {key!r} for model {name!r}: it belongs to "
+                         f"{', '.join(elsewhere)}; {name}'s architecture options are "
+                         f"{', '.join(own)}.")
+    known = option_names(name)
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ValueError(f"unknown option {key!r} for model {name!r}; {hint}"
+                     f"valid options: {', '.join(sorted(known))}.")
+
+
+def check_options(name: str, overrides: dict) -> dict:
+    """Every override checked by its kind and range; returns them normalised."""
+    by_name = {o.name: o for o in options_of(name)}
+    checked = {}
+    for key, value in overrides.items():
+        if key not in by_name:
+            _refuse_unknown(name, key)
+        checked[key] = check_value(by_name[key], value)
+    given_data = [k for k in checked if by_name[k].group == "data"]
+    if checked.get("dataset") is not None and given_data:
+        raise ValueError(f"{', '.join(given_data)} set the simulated data, but dataset= "
+                         f"gives data of its own; pass one or the other.")
+    return checked
+
+
+def split_options(name: str, overrides: dict) -> tuple[dict, dict, dict]:
+    """Sort overrides into simulator, training and model options, each filled with
+    its defaults, after checking every value and that the request fits in memory."""
+    checked = check_options(name, overrides)
+    simulator, training, model = simulator_defaults(), training_defaults(), model_options(name)
+    for key, value in checked.items():
+        for group in (simulator, training, model):
+            if key in group:
+                group[key] = value
+                break
+    if training["dataset"] is None:  # the simulated data's tasks are known before it is drawn
+        from .data.simulator import TASKS
+
+        _check_known_tasks(training["tasks"], TASKS)
+        check_loss_weights(training.get("loss_weights"), training["tasks"] or TASKS)
+    check_memory(name, simulator, training)
+    return simulator, training, model
+
+
+# ---------------------------------------------------------------- checks against the data
+
+def _check_known_tasks(tasks, labels) -> None:
+    missing = [t for t in tasks or () if t not in labels]
+    if missing:
+        raise ValueError(f"task(s) {missing} are not labels of the data; "
+                         f"it has {list(labels)}.")
+
+
+def check_tasks(tasks, dataset) -> list[str]:
+    """The tasks to train (all labels by default), each a label of ``dataset``."""
+    tasks = list(dataset.tasks if tasks is None else tasks)
+    _check_known_tasks(tasks, dataset.tasks)
+    if dataset.task_type == "binary":
+        for t in tasks:
+            values = sorted(set(dataset.labels[t].tolist()))
+            if not set(values) <= {0, 1}:
+                raise ValueError(f"labels of task {t!r} must be 0 or 1 for a click-style "
+                                 f"task; found {values[:5]}. Binarise them first.")
+    return tasks
+
+
+def check_loss_weights(loss_weights, tasks) -> None:
+    """Every task named by ``loss_weights`` is trained, and one trained task weighs > 0."""
+    unknown = sorted(set(loss_weights or {}) - set(tasks))
+    if unknown:
+        raise ValueError(f"loss_weights names {unknown}, which are not among the tasks "
+                         f"trained ({list(tasks)}).")
+    if loss_weights and not any(loss_weights.get(t, 1.0) > 0 for t in tasks):
+        raise ValueError("loss_weights gives every trained task a weight of 0; give at "
+                         "least one a weight above 0.")
+
+
+def fit_batch_size(batch_size: int, train_rows: int, given: bool) -> tuple[int, str]:
+    """The batch size to train with and a note when it differs from the one asked.
+
+    A batch size above the training rows cannot make one full batch. Given by the
+    caller, it is refused with the largest value that works; left at its default
+    (small data, such as a sample of a real log), it is lowered to the largest power
+    of two at most a tenth of the rows, so an epoch still takes several steps."""
+    if batch_size <= train_rows:
+        return batch_size, ""
+    suggestion = _tenth_power_of_two(train_rows)
+    if given:
+        raise ValueError(f"batch_size={batch_size} is more than the {train_rows:,} training "
+                         f"rows; pass batch_size={train_rows} at most (e.g. {suggestion}, "
+                         f"which gives several steps per epoch), or use more data.")
+    return suggestion, (f"batch_size lowered from its default {batch_size} to {suggestion}: "
+                        f"the data has only {train_rows:,} training rows.")
+
+
+def _tenth_power_of_two(rows: int) -> int:
+    return 2 ** int(math.log2(max(1, rows // 10)))
+
+
+# ---------------------------------------------------------------- size of a request
+
+# Peak resident memory of run_experiment on simulated data, measured by
+# benchmarks/run_memory.py (figures in benchmarks/RESULTS.md) and rounded up: a fixed
+# part (Python, TensorFlow and the libraries) and a part per simulated row; the
+# simulator's tables per user, video and author (tracemalloc). Embeddings and a
+# parameter budget cost four float32 copies per parameter: weights, gradients and
+# Adam's two moments.
+FIXED_BYTES = 1 << 30
+BYTES_PER_ROW = 600
+BYTES_PER_USER = 100
+BYTES_PER_VIDEO = 120
+BYTES_PER_AUTHOR = 16
+BYTES_PER_PARAMETER = 16
+GIB = 1 << 30
+
+
+def available_memory() -> int | None:
+    """Bytes the machine can still give (MemAvailable), or None when unknown."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _data_bytes(simulator: dict) -> int:
+    return (simulator["n_rows"] * BYTES_PER_ROW + simulator["n_users"] * BYTES_PER_USER
+            + simulator["n_videos"] * BYTES_PER_VIDEO
+            + simulator["n_authors"] * BYTES_PER_AUTHOR)
+
+
+def estimate_memory(name: str, simulator: dict, training: dict) -> int:
+    """Bytes a run needs at its peak, roughly (see the constants above)."""
+    from .data.simulator import TASKS
+
+    dataset = training["dataset"]
+    if dataset is None:
+        codes = simulator["n_users"] + simulator["n_videos"] + simulator["n_authors"]
+        tasks = len(training["tasks"] or TASKS)
+    else:  # the data exists already; only the model is still to come
+        codes, tasks = sum(dataset.vocab_sizes.values()), len(training["tasks"] or dataset.tasks)
+    tables = tasks if name == "single_task" else 1  # one set of embeddings per task there
+    parameters = codes * training["embedding_dim"] * tables + (training["param_budget"] or 0)
+    data = _data_bytes(simulator) if dataset is None else 0
+    return FIXED_BYTES + data + parameters * BYTES_PER_PARAMETER
+
+
+def check_memory(name: str, simulator: dict, training: dict) -> None:
+    """Refuse a run that would need more memory than the machine has free."""
+    available = available_memory()
+    if available is None:
+        return
+    needed = estimate_memory(name, simulator, training)
+    if needed <= available:
+        return
+    sizes = ", ".join(f"{k}={simulator[k]:,}" for k in ("n_rows", "n_users", "n_videos",
+                                                          "n_authors"))
+    if training["dataset"] is not None:
+        sizes = f"the dataset's {sum(training['dataset'].vocab_sizes.values()):,} codes"
+    advice = "lower param_budget or embedding_dim"
+    if training["dataset"] is None:
+        fits = max(0, (available - needed + simulator["n_rows"] * BYTES_PER_ROW)
+                   // BYTES_PER_ROW)
+        advice = f"lower n_rows (about {fits:,} fit with the other sizes) or the other sizes"
+    raise ValueError(f"this run would need about {needed / GIB:,.1f} GiB of memory "
+                     f"({sizes}, embedding_dim={training['embedding_dim']}, "
+                     f"param_budget={training['param_budget']}), but the machine has "
+                     f"{available / GIB:,.1f} GiB free; {advice}.")
+
+
+# ---------------------------------------------------------------- the README's list
+
+def markdown_table() -> str:
+    """The options as the README lists them (scripts/readme_options.py writes them there)."""
+    lines = []
+    for group in GROUPS:
+        options = [o for o in OPTIONS if o.group == group and is_available(o)]
+        lines += [f"**{group.capitalize()}**", "",
+                  "| option | flag | default | what it sets |", "|---|---|---|---|"]
+        for o in options:
+            flag = f"`{o.flag_name}`" if o.flag else "Python only"
+            models = "" if o.models == MODEL_NAMES else f" ({', '.join(o.models)})"
+            lines.append(f"| `{o.name}` | {flag} | `{o.default!r}` | {o.help}{models} |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
