@@ -20,10 +20,10 @@ from .models import BUILDERS, gate_weights, predict
 from .options import (MODEL_NAMES, check_tasks, fit_batch_size, model_options, option_names,
                       simulator_defaults, split_options)
 from .report import format_table
-from .training import fit
+from .training import Adam, Replica, fit_replicas
 
 __all__ = ["run_experiment", "ExperimentResult", "format_table", "MODEL_NAMES",
-           "model_options", "option_names", "simulator_defaults", "split_options", "dense_params"]
+           "model_options", "option_names", "simulator_defaults", "split_options", "dense_params", "run_seeds"]
 
 
 @dataclass
@@ -102,7 +102,26 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
     ``param_budget``, ``strategy``, ...) and the model (``num_experts``,
     ``num_levels``, ``expert_units``, ...). Same arguments, same table.
     """
+    return run_seeds(name, seeds=None, **overrides)[0]
+
+
+def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentResult]:
+    """:func:`run_experiment` once per seed, the models trained side by side.
+
+    Every seed's model has its own initialisation and row order, as in a run of
+    its own (the results agree with separate runs up to floating-point rounding),
+    but one traced step trains them all, which pays TensorFlow's per-step costs
+    once. All seeds see the same data (drawn, or subsampled, with the first seed).
+    ``seeds=None`` runs the ``seed`` option alone.
+    """
     simulator, training, options = split_options(name, overrides)  # before any data
+    seeds = [training["seed"]] if seeds is None else list(seeds)
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer))
+                        or s < 0 for s in seeds):
+        raise ValueError(f"seeds must be a non-empty list of whole numbers >= 0, got {seeds!r}.")
+    if training["strategy"] is not None and len(seeds) > 1:
+        raise ValueError("a distribution strategy trains one seed at a time; "
+                         "call run_experiment once per seed.")
     dataset = training["dataset"]
     if dataset is None:
         dataset = _simulated(**simulator)
@@ -114,10 +133,9 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
 
     # One clean graph per run keeps memory flat when explorers call this repeatedly.
     keras.backend.clear_session()  # (and collects garbage)
-    keras.utils.set_random_seed(training["seed"])
     tf.config.experimental.enable_op_determinism()
 
-    data = dataset.subsample(training["sample_fraction"], seed=training["seed"])
+    data = dataset.subsample(training["sample_fraction"], seed=seeds[0])
     train, valid, test = data.split_by_date()
     training["batch_size"], note = fit_batch_size(training["batch_size"], len(train),
                                                   given="batch_size" in overrides)
@@ -128,9 +146,8 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
         options = match_param_budget(name, columns, tasks, int(training["param_budget"]),
                                      dataset.task_type, training["param_budget_kind"],
                                      **options)
-        keras.utils.set_random_seed(training["seed"])
 
-    def score(part: Dataset):
+    def score(model, part: Dataset):
         predictions = predict(model, part.features)
         table = evaluate({t: part.labels[t] for t in tasks}, predictions, part.user_id,
                          None if part.true_probs is None else
@@ -138,34 +155,43 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
         return table, predictions
 
     def track_validation(epoch, histories):
-        row = score(valid)[0].iloc[0]
-        for column in row.index:
-            if column.startswith(("auc_", "mse_")):
-                histories[0].setdefault(f"valid_{column}", []).append(float(row[column]))
+        for replica, history in zip(replicas, histories):
+            row = score(replica.model, valid)[0].iloc[0]
+            for column in row.index:
+                if column.startswith(("auc_", "mse_")):
+                    history.setdefault(f"valid_{column}", []).append(float(row[column]))
 
     strategy = training["strategy"]
     start = time.perf_counter()
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model = BUILDERS[name](columns, tasks, task_type=dataset.task_type, **options)
+    replicas = []
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            model = BUILDERS[name](columns, tasks, task_type=dataset.task_type, **options)
+        replicas.append(Replica(model, Adam(training["learning_rate"]), seed))
     built = time.perf_counter()
-    history = fit(model, train, tasks, training["epochs"], training["batch_size"],
-                  training["learning_rate"], training["seed"], task_type=dataset.task_type,
-                  loss_weights=training["loss_weights"], strategy=strategy,
-                  verbose=training["verbose"],
-                  on_epoch_end=track_validation if training["track_validation"] else None)
+    histories = fit_replicas(
+        replicas, train, tasks, training["epochs"], training["batch_size"],
+        task_type=dataset.task_type, loss_weights=training["loss_weights"],
+        strategy=strategy, verbose=training["verbose"],
+        on_epoch_end=track_validation if training["track_validation"] else None)
     trained = time.perf_counter()
-    valid_table, _ = score(valid)
-    table, predictions = score(test)
-    seconds = dict(build=built - start, train=trained - built,
-                   score=time.perf_counter() - trained)
 
-    result = ExperimentResult(
-        name=name, table=table, valid_table=valid_table, model=model,
-        history=history, n_params=model.count_params(), test=test,
-        predictions=predictions, seconds=seconds,
-        config=dict(model=name, **simulator, **{k: v for k, v in training.items()
-                                                if k not in ("dataset", "strategy")},
-                    **options, data=dataset.name))
-    if training["show"]:
-        print(format_table(table))
-    return result
+    results = []
+    for replica, history in zip(replicas, histories):
+        scored = time.perf_counter()
+        valid_table, _ = score(replica.model, valid)
+        table, predictions = score(replica.model, test)
+        seconds = dict(build=(built - start) / len(seeds), train=(trained - built) / len(seeds),
+                       score=time.perf_counter() - scored)
+        results.append(ExperimentResult(
+            name=name, table=table, valid_table=valid_table, model=replica.model,
+            history=history, n_params=replica.model.count_params(), test=test,
+            predictions=predictions, seconds=seconds,
+            config=dict(model=name, **simulator,
+                        **{k: v for k, v in training.items()
+                           if k not in ("dataset", "strategy", "seed")},
+                        seed=replica.seed, **options, data=dataset.name)))
+        if training["show"]:
+            print(format_table(table))
+    return results
