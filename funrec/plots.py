@@ -12,10 +12,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 CMAP = "Blues"
-# Sizes for a page that may be 400 px wide: a figure is at most two panels (about 6.4
-# inches) across, so on a phone it shrinks by about a third and 10-point text stays
-# about 8 px high. More panels wrap onto further rows.
-MAX_COLUMNS = 2
+# Sizes for a page that may be 400 px wide: panels are stacked, one a row, each about
+# 330 px wide at 90 dpi, so a phone shows them unshrunk and 10-point text stays about
+# 12 px high (a 9-inch row of three panels shrank its labels to about 4 px).
+MAX_COLUMNS = 1
+PANEL_WIDTH, PANEL_HEIGHT = 3.7, 2.8
 TEXT, SMALL_TEXT, TITLE = 10, 8, 11
 
 
@@ -55,7 +56,8 @@ def gate_matrix(gates: dict, level: int = 0):
 
 def _draw(ax, mean, rows, columns, title, std=None):
     """One annotated heatmap on ``ax``: the mean, and '±std' under it when given."""
-    size = TEXT if mean.shape[1] <= 5 else SMALL_TEXT
+    crowded = mean.shape[1] > (4 if std is not None else 5)
+    size = SMALL_TEXT if crowded else TEXT
     ax.imshow(np.ma.masked_invalid(mean), cmap=CMAP, vmin=0, vmax=1, aspect="auto")
     for (i, j), m in np.ndenumerate(mean):
         if np.isnan(m):
@@ -69,7 +71,7 @@ def _draw(ax, mean, rows, columns, title, std=None):
     ax.set_title(title, fontsize=TITLE)
 
 
-def _panels(n: int, width: float = 3.2, height: float = 2.8):
+def _panels(n: int, width: float = PANEL_WIDTH, height: float = PANEL_HEIGHT):
     """``n`` panels, at most ``MAX_COLUMNS`` to a row; unused grid cells are removed."""
     columns = min(n, MAX_COLUMNS)
     rows = -(-n // columns)
@@ -121,7 +123,7 @@ def gate_heatmap_by_segment(gates: dict, segment, level: int = 0, labels=None,
     categorical feature (rows). ``labels`` maps codes to names (a dict, or a
     sequence indexed by ``code - 1`` as the simulator codes categories 1..K)."""
     means = segment_means(gates, segment, level)
-    fig, axes = _panels(len(means), width=3.0)
+    fig, axes = _panels(len(means))
     for ax, (task, (names, values, mean)) in zip(axes, means.items()):
         if labels is None:
             rows = [str(v) for v in values]
@@ -140,7 +142,7 @@ def sweep_heatmaps(runs: dict, level: int | None = None):
     """One heatmap per run, side by side: ``runs`` maps a panel title (e.g. the
     setting and its AUC) to that run's gate weights. ``level=None`` takes each
     run's top level."""
-    fig, axes = _panels(len(runs), width=2.6, height=2.9)
+    fig, axes = _panels(len(runs), height=PANEL_HEIGHT + 0.2)  # two-line titles
     for ax, (title, gates) in zip(axes, runs.items()):
         lev = levels_of(gates)[-1] if level is None else level
         tasks, experts, mean, _ = gate_matrix(gates, lev)
@@ -151,7 +153,7 @@ def sweep_heatmaps(runs: dict, level: int | None = None):
 
 def heatmap(matrix, rows, columns, title: str = ""):
     """Any [row, column] table of shares (0..1) drawn like the gate heatmaps."""
-    fig, axes = _panels(1, width=3.6)
+    fig, axes = _panels(1)
     _draw(axes[0], np.asarray(matrix, dtype=float), list(rows), list(columns), title)
     fig.tight_layout()
     return fig

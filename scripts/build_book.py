@@ -26,7 +26,7 @@ def edition_config(student: bool, execute: bool) -> dict:
     sphinx["local_extensions"] = {name: str((ROOT / path).resolve())
                                   for name, path in sphinx.get("local_extensions", {}).items()}
     if student:
-        sphinx.setdefault("config", {})["hide_solutions"] = True  # sphinx-exercise
+        sphinx.setdefault("config", {})["student_edition"] = True  # book/_ext/student_edition.py
     if not execute:
         config["execute"]["execute_notebooks"] = "off"
     return config

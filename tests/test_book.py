@@ -1,6 +1,7 @@
 """The book's structure: every chapter in the table of contents, each of the same
 shape, and the Colab install cell pointing at the repository named in _config.yml."""
 
+import html
 import pathlib
 import re
 import shutil
@@ -144,12 +145,58 @@ def test_a_chapter_that_fails_stops_the_build_and_is_named(tmp_path):
     assert "broken_chapter.ipynb" in done.stdout + done.stderr
 
 
-def test_student_edition_hides_solutions_and_keeps_the_rest():
-    from build_book import edition_config
+MARKUP = re.compile(r"\$[^$]*\$|`[^`]*`|\*+|_[^_]*_")
+
+
+def plain_run(text: str) -> str:
+    """The longest stretch of a text that renders as itself (no math, code or emphasis)."""
+    return max((piece.strip() for piece in MARKUP.split(text)), key=len, default="")
+
+
+def page_text(page: str) -> str:
+    """What a page reads as: tags gone, spaces collapsed, Sphinx's curly quotes straight."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    for curly, straight in (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'),
+                            ("\u2013", "--"), ("\u2014", "---")):
+        text = text.replace(curly, straight)
+    return " ".join(text.split())
+
+
+def solution_snippets(notebook) -> list[str]:
+    """For every solution, a stretch of its text and the longest line of each code cell
+    a reader would see inside its box: what must not show in the student edition."""
+    found, inside = [], False
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for piece in cell.source.split("```{solution-start}")[1:]:
+                body = piece.split("```", 1)[1].split("```{solution-end}")[0]
+                found.append(plain_run(" ".join(body.split())))
+            for kind, edge in DIRECTIVE.findall(cell.source):
+                inside = kind == "solution" and edge == "start"
+        elif inside and "remove-cell" not in cell.metadata.get("tags", []):
+            found.append(max(cell.source.splitlines(), key=len).strip())
+    return [snippet for snippet in found if len(snippet) >= 20]
+
+
+def test_student_edition_leaves_out_every_solution_and_its_code(tmp_path):
+    """The student edition (built here without running the chapters) keeps every
+    exercise and shows no solution box, solution text or solution code."""
+    from build_book import edition_config, main
 
     student, teacher = edition_config(student=True, execute=True), edition_config(False, True)
-    assert student["sphinx"]["config"]["hide_solutions"] is True
-    assert "hide_solutions" not in teacher["sphinx"]["config"]
-    for name, path in student["sphinx"]["local_extensions"].items():
-        assert (pathlib.Path(path) / f"{name}.py").exists(), "extensions found from _build/"
+    assert student["sphinx"]["config"]["student_edition"] is True
+    assert "student_edition" not in teacher["sphinx"]["config"]
     assert student["execute"] == CONFIG["execute"]
+
+    assert main(["--student", "--no-execute", "--out", str(tmp_path), "-q"]) == 0
+    for path in CHAPTERS:
+        page = (tmp_path / "_build" / "html" / "book" / f"{path.stem}.html").read_text()
+        notebook = nbformat.read(path, as_version=4)
+        exercises = sum(c.source.count("{exercise-start}") for c in notebook.cells)
+        assert page.count('class="exercise admonition"') == exercises, path.stem
+        assert "solution-content" not in page and "Solution to" not in page, path.stem
+        text = page_text(page)
+        snippets = solution_snippets(notebook)
+        assert len(snippets) >= exercises
+        for snippet in snippets:
+            assert snippet not in text, (path.stem, snippet)

@@ -5,7 +5,8 @@ behind a firewall as online.
   django-static-mathjax ships MathJax's built files); the parts a page can load are
   copied to ``_static/mathjax`` and ``mathjax_path`` points there.
 - Thebe is not offered (readers run chapters in Colab or Jupyter), so its scripts, which
-  name a CDN and were added twice to every page, are left out.
+  name a CDN and were added twice to every page, are left out; so is the saved widget
+  state (tens of kilobytes a page) that only a widget manager would read.
 
 The widget manager is not needed: _config.yml gives widget outputs their static
 stand-in (``nb_mime_priority_overrides``) and loads no widget script (``nb_ipywidgets_js``).
@@ -48,21 +49,26 @@ def copy_mathjax(app, exception) -> None:
             shutil.copy2(origin, destination)
 
 
-def is_thebe(asset) -> bool:
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def unused(asset) -> bool:
+    """Thebe's files and settings, and the widget state nothing on the page reads."""
     name = getattr(asset, "filename", None) or str(asset)
-    body = getattr(asset, "attributes", {}).get("body", "")
-    return "thebe" in (name or "") or "THEBE_JS_URL" in body
+    attributes = getattr(asset, "attributes", {})
+    return ("thebe" in (name or "") or "THEBE_JS_URL" in attributes.get("body", "")
+            or attributes.get("type") == WIDGET_STATE)
 
 
-def drop_thebe(app, pagename, templatename, context, doctree) -> None:
+def drop_unused_assets(app, pagename, templatename, context, doctree) -> None:
     for key in ("script_files", "css_files"):
         if key in context:
-            context[key] = [asset for asset in context[key] if not is_thebe(asset)]
+            context[key] = [asset for asset in context[key] if not unused(asset)]
 
 
 def setup(app):
     mathjax_source()  # fail at the start of a build, not at its end
     app.connect("config-inited", use_local_mathjax)
-    app.connect("html-page-context", drop_thebe)
+    app.connect("html-page-context", drop_unused_assets)
     app.connect("build-finished", copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,201 @@
+"""Every page of the built book in a real browser (headless Chromium), with every host
+but this machine unreachable, as in a classroom behind a firewall.
+
+Run after the book is built (the README's test command does both):
+
+    .venv/bin/jupyter-book build . && .venv/bin/python -m pytest -q tests/browser
+
+Each page must log no console error, load nothing from another host, typeset every
+equation, load every image, show each explorer's stand-in figure, and open its sidebar
+at phone width. Screenshots of each page at 1280 and 400 px go to _build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import http.server
+import json
+import os
+import pathlib
+import shutil
+import tempfile
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+# Another built edition (the student one, say) can be checked with FUNREC_BOOK_HTML=folder.
+HTML = pathlib.Path(os.environ.get("FUNREC_BOOK_HTML", ROOT / "_build" / "html")).resolve()
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
+               if not p.relative_to(HTML).parts[0].startswith("_"))
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage",
+                  # Every name but this machine's fails to resolve: nothing from outside.
+                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+DESKTOP, PHONE = (1280, 900), (400, 850)
+TILE = 10_000
+LOCAL = "127.0.0.1"
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site():
+    """The built book over HTTP on this machine (MathJax fonts do not load from file://)."""
+    handler = functools.partial(QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer((LOCAL, 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://{LOCAL}:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.fail("chromium and chromedriver are needed (Debian: apt-get install chromium "
+                    "chromium-driver; .ci/run installs them)")
+    profile = tempfile.mkdtemp(prefix="funrec-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={profile}",
+                                  f"--window-size={DESKTOP[0]},{DESKTOP[1]}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_the_book_was_built():
+    assert (HTML / "index.html").exists(), "build the book first: jupyter-book build ."
+    assert any(page.startswith("book/") for page in PAGES)
+
+
+def wait_for(driver, script: str, timeout: float = 30.0):
+    """Poll a JavaScript expression until it is truthy; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = driver.execute_script(f"return {script}")
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.25)
+
+
+def requested_urls(driver) -> list[str]:
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def other_hosts(urls) -> list[str]:
+    return [u for u in urls if urllib.parse.urlparse(u).scheme in ("http", "https", "ws", "wss")
+            and urllib.parse.urlparse(u).hostname != LOCAL]
+
+
+def screenshot(driver, path: pathlib.Path, size) -> None:
+    """The whole page, not only the first screen, in tiles of at most TILE pixels high
+    (Chromium captures no more than about 16,000 at once): name.png, name-2.png, ..."""
+    width, height = size
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+    full = driver.execute_script("return document.documentElement.scrollHeight")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for number, top in enumerate(range(0, full, TILE), start=1):
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": top, "width": width, "height": min(TILE, full - top),
+                     "scale": 1}})
+        name = path if number == 1 else path.with_name(f"{path.stem}-{number}{path.suffix}")
+        name.write_bytes(base64.b64decode(shot["data"]))
+
+
+def load(driver, url: str) -> None:
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.get(url)
+    wait_for(driver, "document.readyState === 'complete'")
+    # Some images load only near the screen: ask for all of them now.
+    driver.execute_script("document.querySelectorAll('img').forEach(i => i.loading = 'eager')")
+    wait_for(driver, "Array.from(document.images).every(i => i.complete)")
+    if driver.execute_script("return document.querySelector('.math') !== null"):
+        wait_for(driver, "!!(window.MathJax && MathJax.startup && MathJax.startup.promise)")
+        driver.execute_script("window.typeset = false;"
+                              "MathJax.startup.promise.then(() => { window.typeset = true; })")
+        wait_for(driver, "window.typeset === true")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_reads_offline(browser, site, page):
+    browser.get_log("browser"), browser.get_log("performance")  # drop earlier pages' logs
+    load(browser, site + page)
+
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, f"{page}: console errors {errors}"
+    assert not other_hosts(requested_urls(browser)), f"{page}: loads from other hosts"
+
+    untypeset = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.math'))"
+        ".filter(m => !m.querySelector('mjx-container')).length")
+    raw = browser.execute_script(
+        "const a = document.querySelector('article') || document.body;"
+        "const copy = a.cloneNode(true); copy.querySelectorAll('pre, code, script, style')"
+        ".forEach(n => n.remove()); return copy.textContent")
+    assert untypeset == 0, f"{page}: {untypeset} equations not typeset"
+    assert "\\[" not in raw and "\\(" not in raw, f"{page}: raw TeX left in the text"
+
+    broken = browser.execute_script(
+        "return Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0)"
+        ".map(i => i.src.slice(0, 80))")
+    assert not broken, f"{page}: images that did not load: {broken}"
+
+    if browser.find_elements(By.CSS_SELECTOR, "section[id^='explore']"):
+        previews = browser.find_elements(By.CSS_SELECTOR, ".funrec-explorer-preview")
+        assert previews, f"{page}: the Explore section has no explorer stand-in"
+        for preview in previews:
+            assert preview.find_elements(By.TAG_NAME, "img"), f"{page}: explorer without figure"
+            assert "runs live in Jupyter or Colab" in preview.text
+
+    name = page.replace("/", "_").removesuffix(".html")
+    screenshot(browser, SCREENSHOTS / f"{name}-1280.png", DESKTOP)
+    screenshot(browser, SCREENSHOTS / f"{name}-400.png", PHONE)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.startswith("book/")][:1] + ["index.html"])
+def test_sidebar_opens_at_phone_width(browser, site, page):
+    load(browser, site + page)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True})
+    browser.execute_script("window.scrollTo(0, 0)")
+    links = "nav.bd-docs-nav a, .bd-sidebar-primary .bd-links a"
+    visible = ("Array.from(document.querySelectorAll(arguments[0])).filter(a => {"
+               " const r = a.getBoundingClientRect();"
+               " return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= innerWidth"
+               " && getComputedStyle(a).visibility !== 'hidden'; }).length")
+    assert browser.execute_script(f"return {visible}", links) == 0, "sidebar open before the click"
+    toggles = [b for b in browser.find_elements(By.CSS_SELECTOR, "button.primary-toggle, "
+                                                "label.primary-toggle") if b.is_displayed()]
+    assert toggles, f"{page}: no visible button opens the sidebar at {PHONE[0]} px"
+    toggles[0].click()
+    time.sleep(0.8)  # the drawer slides in
+    shown = browser.execute_script(f"return {visible}", links)
+    assert shown > 0, f"{page}: the sidebar did not open at {PHONE[0]} px"
+    browser.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '_')[:-5]}-400-sidebar.png"))
