@@ -16,7 +16,7 @@ Models, as in the paper. MMoE: 8 experts of one 16-unit ReLU layer, a softmax ga
 per task on the input, towers of one 8-unit layer. Shared-Bottom: one hidden layer
 (width ``b``) and the same 8-unit towers, with ``b`` the widest whose model has no
 more parameters than the MMoE (the towers are not scaled). Adam, batch 256,
-20 epochs (7,800 steps), MSE loss summed over the two tasks.
+15 epochs (5,850 steps), MSE loss summed over the two tasks.
 
 Seeds and selection rule. Seeds 0..4 are run at every rate in {1e-4, 1e-3, 1e-2};
 each (model, p) takes the rate with the lowest validation MSE (mean of the two
@@ -32,12 +32,13 @@ rows), the training loss after every epoch (the paper's Figure 4, per epoch
 rather than per step), and the number of dead tower units (ReLU units of the two
 8-unit towers that output 0 on every test row).
 
-Budget. 3 p x 2 models x (3 rates x 5 seeds + 5 seeds) = 120 runs; the smoke grid
-timed about 1 s of CPU per epoch for either model, so about 35 to 45 minutes on two
-free cores. Every run is cached as one JSON file under ``--cache`` (key: model, p,
+Budget. 3 p x 2 models x (3 rates x 5 seeds + 5 seeds) = 120 runs. Timing runs at
+100,000 rows (1 and 3 epochs, on the shared machine) cost about 2.8 s of CPU per
+epoch for either model plus about 4 s per run, so about 2 s of wall time per epoch
+on two free cores: 120 x (15 x 2 + 4) s, about 70 minutes. Every run is cached as one JSON file under ``--cache`` (key: model, p,
 seed, rate, epochs, training rows), so a stopped study continues. Outputs:
 ``mmoe_synthetic.csv`` (one row per run at the chosen rates, with
-``train_loss_1 .. train_loss_20``) and ``mmoe_synthetic.md`` in ``--out`` (the
+``train_loss_1 .. train_loss_15``) and ``mmoe_synthetic.md`` in ``--out`` (the
 package's ``funrec/results`` by default; ``--quick`` writes next to its cache).
 """
 
@@ -60,7 +61,7 @@ MODELS = ("mmoe", "shared_bottom")
 TASKS = ("task_1", "task_2")
 MMOE = dict(num_experts=8, expert_units=(16,), tower_units=(8,))
 FULL = dict(correlations=(0.5, 0.9, 1.0), learning_rates=(1e-4, 1e-3, 1e-2), tuning_seeds=5,
-            seeds=10, epochs=20, n_rows=120_000, batch_size=256)
+            seeds=10, epochs=15, n_rows=120_000, batch_size=256)
 QUICK = dict(correlations=(0.5, 1.0), learning_rates=(1e-3, 1e-2), tuning_seeds=2, seeds=3,
              epochs=2, n_rows=12_000, batch_size=256)
 RESULTS = Path(__file__).parents[1] / "funrec" / "results"
