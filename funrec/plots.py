@@ -1,12 +1,16 @@
-"""Pictures of what the gates do.
+"""Pictures of what the gates do, and of the long studies' results.
 
-Every function takes the gate weights that
+The gate functions take the gate weights that
 :meth:`funrec.ExperimentResult.gate_weights` returns,
-``{(level, task): (expert_names, array[rows, experts])}``, and returns a
-matplotlib Figure (one panel per level, per task or per run).
+``{(level, task): (expert_names, array[rows, experts])}``; the study functions
+take the tables that :func:`funrec.results.load` returns. Each returns a
+matplotlib Figure (one panel per level, per task, per run, per model or per
+task correlation).
 """
 
 from __future__ import annotations
+
+import itertools
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -182,3 +186,116 @@ def block_diagram(layers, edges, title: str = "", ax=None, width: float = 4.5):
     ax.axis("off")
     ax.set_title(title, fontsize=TITLE)
     return ax.figure
+
+
+# ---------------------------------------------------------------- study results
+
+def phase_diagram(frame, metric: str = "gain_macro", scale: float = 100.0, models=None):
+    """Width x competition level map of each model's MTL gain (one panel per model).
+
+    ``frame`` is the capacity study's table (``funrec.results.load("capacity_conflict")``).
+    Each cell shows the mean of ``metric`` over seeds times ``scale`` (AUC x 100 by
+    default) and its 95 % interval; red cells lost to the single-task baseline, blue
+    ones gained, and a dash marks a model that could not be sized to that width."""
+    from .studies import gain_intervals
+
+    cells = gain_intervals(frame, metric)
+    models = list(dict.fromkeys(cells.model)) if models is None else list(models)
+    widths = sorted(frame.width.unique())
+    conflicts = sorted(frame.conflict.unique())
+    levels = [_level_name(frame, c) for c in conflicts]
+    limit = max(1e-9, float(np.nanmax(np.abs(cells["mean"]))) * scale)
+    fig, axes = _panels(len(models), width=2.9, height=2.6)
+    for ax, model in zip(axes, models):
+        mine = cells[cells.model == model].set_index(["width", "conflict"])
+        values = _cell_values(mine, widths, conflicts, scale)
+        ax.imshow(values, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto", origin="lower")
+        for (i, width), (j, conflict) in itertools.product(enumerate(widths),
+                                                           enumerate(conflicts)):
+            strong = abs(values.filled(0)[i, j]) > 0.6 * limit  # white text on dark cells
+            ax.text(j, i, _cell_text(mine, (width, conflict), scale), ha="center",
+                    va="center", fontsize=6.5, color="white" if strong else "black")
+        ax.set_xticks(range(len(conflicts)), levels, rotation=30, ha="right", fontsize=7)
+        ax.set_yticks(range(len(widths)), [str(w) for w in widths], fontsize=8)
+        ax.set_title(model, fontsize=9)
+    axes[0].set_ylabel("width (Shared-Bottom bottom w, w/2)", fontsize=8)
+    fig.suptitle(f"{metric} x {scale:g}, mean [95 % interval] over seeds", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _level_name(frame, conflict) -> str:
+    if "level" not in frame:
+        return f"{conflict:g}"
+    return str(frame.loc[frame.conflict == conflict, "level"].iloc[0]).replace("_", " ")
+
+
+def _cell_values(cells, widths, conflicts, scale):
+    values = np.full((len(widths), len(conflicts)), np.nan)
+    for (i, width), (j, conflict) in itertools.product(enumerate(widths), enumerate(conflicts)):
+        if (width, conflict) in cells.index:
+            values[i, j] = cells.loc[(width, conflict), "mean"] * scale
+    return np.ma.masked_invalid(values)
+
+
+def _cell_text(cells, where, scale) -> str:
+    if where not in cells.index:
+        return "–"
+    cell = cells.loc[where]
+    if np.isnan(cell["low"]):
+        return f"{cell['mean'] * scale:+.2f}"
+    return f"{cell['mean'] * scale:+.2f}\n[{cell['low'] * scale:+.1f}, {cell['high'] * scale:+.1f}]"
+
+
+def training_loss_curves(frame, logy: bool = True):
+    """The MMoE paper's Figure 4 per epoch: training loss against epoch, one panel per
+    task correlation, one line per model (mean over seeds) with the range over seeds
+    shaded. ``frame`` is ``funrec.results.load("mmoe_synthetic")``."""
+    columns = sorted((c for c in frame.columns if c.startswith("train_loss_")),
+                     key=lambda c: int(c.rsplit("_", 1)[1]))
+    if not columns:
+        raise ValueError("the table has no train_loss_<epoch> columns; it must come from "
+                         "benchmarks/mmoe_synthetic.py.")
+    epochs = np.arange(1, len(columns) + 1)
+    correlations = sorted(frame.correlation.unique())
+    fig, axes = _panels(len(correlations), width=3.0, height=2.7)
+    for ax, p in zip(axes, correlations):
+        for colour, (model, group) in zip(("C0", "C3", "C2", "C1"),
+                                          frame[frame.correlation == p].groupby("model")):
+            losses = group[columns].to_numpy(dtype=float)
+            ax.plot(epochs, losses.mean(axis=0), color=colour, lw=1.4,
+                    label=f"{model} ({len(group)} runs)")
+            ax.fill_between(epochs, losses.min(axis=0), losses.max(axis=0), color=colour,
+                            alpha=0.2, lw=0)
+        ax.set_title(f"correlation p = {p:g}", fontsize=9)
+        ax.set_xlabel("epoch", fontsize=8)
+        if logy:
+            ax.set_yscale("log")
+    axes[0].set_ylabel("training loss (sum of task MSEs)", fontsize=8)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def final_loss_spread(frame, column: str = "train_mse", logy: bool = True):
+    """The MMoE paper's Figure 5 (trainability): the final loss of every run, one
+    panel per task correlation, one column of points per model over a box of their
+    quartiles. ``column`` is ``train_mse`` or ``test_mse``."""
+    correlations = sorted(frame.correlation.unique())
+    models = sorted(frame.model.unique())
+    fig, axes = _panels(len(correlations), width=2.6, height=2.7)
+    rng = np.random.default_rng(0)  # horizontal jitter only, so points do not overlap
+    for ax, p in zip(axes, correlations):
+        here = frame[frame.correlation == p]
+        values = [here.loc[here.model == m, column].to_numpy(dtype=float) for m in models]
+        ax.boxplot(values, widths=0.5, showfliers=False)
+        for i, v in enumerate(values, 1):
+            ax.plot(i + rng.uniform(-0.12, 0.12, len(v)), v, "o", ms=3, alpha=0.7,
+                    color="C0" if models[i - 1] == "mmoe" else "C3")
+        ax.set_xticks(range(1, len(models) + 1), models, fontsize=7)
+        ax.set_title(f"correlation p = {p:g}", fontsize=9)
+        if logy:
+            ax.set_yscale("log")
+    axes[0].set_ylabel(f"final {column.replace('_', ' ')}", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,25 +1,45 @@
 """Results of the long benchmarks, shipped with the package so every chapter (also in
-Colab) can plot them. Each file is written by the script named in its docstring entry."""
+Colab) can plot them. Each file is written by the command in ``PRODUCED_BY``."""
 
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 
 PRODUCED_BY = {
-    "conflict_study": "python benchmarks/conflict_study.py",
-    "mmoe_synthetic": "python benchmarks/mmoe_synthetic.py",
+    "capacity_conflict": "python benchmarks/capacity_conflict.py --cache .cache/capacity_conflict",
+    "mmoe_synthetic": "python benchmarks/mmoe_synthetic.py --cache .cache/mmoe_synthetic",
+    # The first study, on the old clickbait-only knob, kept until the chapters use the
+    # capacity study; its script was replaced by capacity_conflict.py.
+    "conflict_study": "git show 5f698db:benchmarks/conflict_study.py (replaced)",
+}
+
+# The columns the book relies on in each study's table.
+REQUIRED_COLUMNS = {
+    "capacity_conflict": ("model", "width", "conflict", "seed", "gain_macro", "gain_is_click",
+                          "gain_is_like", "gain_long_view", "dense_params", "learning_rate",
+                          "epochs"),
+    "mmoe_synthetic": ("model", "correlation", "seed", "train_rows", "test_mse", "train_mse",
+                       "dead_tower_units", "train_loss_1"),
 }
 
 
-def load(name: str) -> pd.DataFrame:
-    """Every run of benchmark ``name`` (one row per run) as a DataFrame."""
+def load(name: str, folder=None) -> pd.DataFrame:
+    """Every run of benchmark ``name`` (one row per run) as a DataFrame, from the
+    package's shipped results or from ``folder`` (where a benchmark wrote them)."""
     if name not in PRODUCED_BY:
         raise ValueError(f"unknown result {name!r}; available: {', '.join(PRODUCED_BY)}.")
-    path = resources.files(__package__) / f"{name}.csv"
+    base = resources.files(__package__) if folder is None else Path(folder)
+    path = base / f"{name}.csv"
     if not path.is_file():
-        raise FileNotFoundError(f"{name}.csv is missing from funrec/results; "
+        raise FileNotFoundError(f"{name}.csv is missing from {base}; "
                                 f"produce it with: {PRODUCED_BY[name]}")
     with path.open() as handle:
         return pd.read_csv(handle)
+
+
+def missing_columns(name: str, frame: pd.DataFrame) -> list[str]:
+    """The columns of ``REQUIRED_COLUMNS[name]`` that ``frame`` lacks."""
+    return [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in frame.columns]

@@ -1,0 +1,188 @@
+"""What the long studies in ``benchmarks/`` share: a cache of one small JSON file per
+run (so a stopped study continues where it stopped), the choice of learning rate
+and epochs on validation averaged over seeds, paired 95 % intervals, and the
+parameter counts that size models by their dense part.
+
+Nothing here trains a model; the benchmark scripts do, through ``run_experiment``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+class RunCache:
+    """One JSON file per run under ``folder``, named by the run's key.
+
+    A key is a flat dict of the settings that define a run (model, width,
+    level, seed, learning rate, epochs, ...). A file is written whole or not at
+    all (written aside, then renamed), so a study killed mid-run leaves no
+    half-written result behind, and the next start skips every run on disk."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def path(self, key: dict) -> Path:
+        parts = []
+        for name, value in key.items():
+            text = f"{value:g}" if isinstance(value, float) else str(value)
+            parts.append(f"{name}={text}")
+        return self.folder / (re.sub(r"[^A-Za-z0-9=._-]+", "-", "__".join(parts)) + ".json")
+
+    def get(self, key: dict) -> dict | None:
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        return json.loads(path.read_text())
+
+    def put(self, key: dict, record: dict) -> dict:
+        record = to_plain({"key": key, **record})  # as a later read will return it
+        path = self.path(key)
+        aside = path.with_suffix(".json.part")
+        aside.write_text(json.dumps(record, indent=1, sort_keys=True))
+        os.replace(aside, path)
+        return record
+
+    def run(self, key: dict, compute) -> tuple[dict, bool]:
+        """The cached record of ``key``, or ``compute()``'s, stored first.
+        Returns ``(record, was_cached)``."""
+        cached = self.get(key)
+        if cached is not None:
+            return cached, True
+        return self.put(key, compute()), False
+
+    def records(self) -> list[dict]:
+        """Every record in the folder (in file-name order)."""
+        return [json.loads(p.read_text()) for p in sorted(self.folder.glob("*.json"))]
+
+
+def to_plain(value):
+    """NumPy scalars and arrays, tuples and nested dicts as JSON-ready Python values."""
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_plain(value.tolist())
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def paired_interval(differences, confidence: float = 0.95) -> dict:
+    """Mean of paired differences with its t-interval: ``mean, low, high, n``.
+
+    The differences are one per seed (model minus baseline on the same data and
+    initialisation seed), so the interval is that of a paired t-test. With one
+    value the interval is undefined (NaN)."""
+    values = np.asarray(differences, dtype=float)
+    values = values[~np.isnan(values)]
+    n = len(values)
+    if n == 0:
+        return dict(mean=math.nan, low=math.nan, high=math.nan, n=0)
+    mean = float(values.mean())
+    if n < 2:
+        return dict(mean=mean, low=math.nan, high=math.nan, n=1)
+    half = stats.t.ppf((1 + confidence) / 2, n - 1) * values.std(ddof=1) / math.sqrt(n)
+    return dict(mean=mean, low=mean - half, high=mean + half, n=n)
+
+
+def format_interval(interval: dict, scale: float = 1.0, digits: int = 2) -> str:
+    """``+1.23 [0.45, 2.01]`` (mean and 95 % interval, times ``scale``)."""
+    if interval["n"] == 0:
+        return "n/a"
+    mean = f"{interval['mean'] * scale:+.{digits}f}"
+    if math.isnan(interval["low"]):
+        return mean
+    return f"{mean} [{interval['low'] * scale:+.{digits}f}, {interval['high'] * scale:+.{digits}f}]"
+
+
+def choose_on_validation(runs: pd.DataFrame, curve: str | None, higher_is_better: bool = True,
+                         final: str | None = None) -> dict:
+    """The learning rate and number of epochs with the best validation metric,
+    averaged over the runs (seeds, levels) that share a learning rate.
+
+    ``runs`` has one row per run with ``learning_rate`` and ``epochs`` columns and
+    a column ``curve`` holding the validation metric after every epoch (a list).
+    Where a run has no curve (or ``curve`` is None), only its last epoch is
+    known, read from column ``final``. Every learning rate must have the same number of runs behind it,
+    or the means would compare different seeds.
+    Returns ``{"learning_rate", "epochs", "score", "runs"}``."""
+    counts = runs.groupby("learning_rate").size()
+    if counts.nunique() != 1:
+        raise ValueError(f"every learning rate needs the same runs to be compared; "
+                         f"runs per rate: {counts.to_dict()}.")
+    best = None
+    for lr, group in runs.groupby("learning_rate"):
+        curves = [_curve(row, curve, final) for _, row in group.iterrows()]
+        length = min(len(c) for c in curves)
+        mean = np.mean([c[:length] for c in curves], axis=0)  # NaN where an epoch is unknown
+        for epoch_index, score in enumerate(mean):
+            if np.isnan(score):
+                continue
+            if best is None or (score > best["score"] if higher_is_better
+                                else score < best["score"]):
+                best = dict(learning_rate=float(lr), epochs=epoch_index + 1,
+                            score=float(score), runs=len(group))
+    if best is None:
+        raise ValueError(f"no validation metric to choose on: the runs hold no {curve!r} "
+                         f"values{'' if final is None else f' and no {final!r}'}.")
+    return best
+
+
+def _curve(row, curve: str, final: str | None) -> np.ndarray:
+    values = row.get(curve) if curve is not None else None
+    if isinstance(values, (list, tuple, np.ndarray)) and len(values) > 0:
+        return np.asarray(values, dtype=float)
+    if final is None:
+        raise ValueError(f"a run has no {curve!r} curve and no final metric was named; "
+                         "pass final= the column of the last epoch's metric.")
+    known = np.full(int(row["epochs"]), np.nan)
+    known[-1] = row[final]
+    return known
+
+
+def dense_params(model) -> int:
+    """Parameters outside the embedding tables (the layers a budget sizes)."""
+    import keras
+
+    from . import experiment
+
+    if hasattr(experiment, "dense_params"):  # the package's own count, where it has one
+        return int(experiment.dense_params(model))
+
+    embedding = sum(layer.count_params() for layer in model.layers
+                    if isinstance(layer, keras.layers.Embedding))
+    return int(model.count_params() - embedding)
+
+
+def gate_params(model) -> int:
+    """Parameters of the model's gates (0 for models without gates)."""
+    from .models import gate_layers
+
+    return int(sum(layer.count_params() for layer in gate_layers(model)))
+
+
+def gain_intervals(frame: pd.DataFrame, metric: str = "gain_macro") -> pd.DataFrame:
+    """Mean and 95 % interval of ``metric`` over seeds for every (model, width, conflict)
+    of a capacity-study table (``funrec.results.load("capacity_conflict")``); rows
+    without the metric (the single-task baseline's own gain) are left out."""
+    rows = []
+    present = frame.dropna(subset=[metric])
+    for (model, width, conflict), group in present.groupby(["model", "width", "conflict"],
+                                                            sort=False):
+        rows.append(dict(model=model, width=width, conflict=conflict,
+                         level=group["level"].iloc[0] if "level" in group else None,
+                         **paired_interval(group[metric].to_numpy())))
+    return pd.DataFrame(rows)
