@@ -141,7 +141,7 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
                                                   given="batch_size" in overrides)
     if note:
         print(f"note: {note}", file=sys.stderr)
-    columns = feature_columns(data, training["embedding_dim"])
+    columns = feature_columns(data, training["embedding_dim"], training["embedding_init"])
     if training["param_budget"]:
         options = match_param_budget(name, columns, tasks, int(training["param_budget"]),
                                      dataset.task_type, training["param_budget_kind"],

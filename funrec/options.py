@@ -29,7 +29,7 @@ GROUPS = ("data", "training", "model")
 MAX_SEED = 2**32 - 1  # NumPy's legacy seeding, used by keras.utils.set_random_seed
 
 # Options whose code is still being written: listed, checked, but refused when set.
-NOT_YET_AVAILABLE = {"embedding_init"}
+NOT_YET_AVAILABLE = set()
 
 
 @dataclass(frozen=True)

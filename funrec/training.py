@@ -145,8 +145,8 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     """Train every replica for ``epochs`` passes over ``train``; one history each.
 
     A history holds, per epoch, the mean total loss (``loss``), each task's mean
-    loss (``<task>_loss``) and the epoch's wall time (``epoch_seconds``, shared by
-    the replicas). ``on_epoch_end(epoch, histories)`` may add entries of its own;
+    loss (``<task>_loss``), the epoch's wall time (``epoch_seconds``, shared by
+    the replicas) and the rows it trained on (``rows``: full batches only). ``on_epoch_end(epoch, histories)`` may add entries of its own;
     ``on_step_end(step)`` is called after every step (counted over all epochs).
     ``verbose=1`` shows a progress bar per epoch, ``2`` one line per epoch.
     """
@@ -161,8 +161,8 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     step = make_step(replicas, features, labels, weights, task_type, strategy)
     rngs = [np.random.default_rng(r.seed) for r in replicas]
     steps = len(train) // batch_size
-    histories = [{"loss": [], **{f"{t}_loss": [] for t in tasks}, "epoch_seconds": []}
-                 for _ in replicas]
+    histories = [{"loss": [], **{f"{t}_loss": [] for t in tasks}, "epoch_seconds": [],
+                  "rows": []} for _ in replicas]
     for epoch in range(epochs):
         start = time.perf_counter()
         orders = [epoch_batches(len(train), batch_size, rng) for rng in rngs]
@@ -186,6 +186,7 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
             for t in tasks:
                 history[f"{t}_loss"].append(per_task[t])
             history["epoch_seconds"].append(seconds)
+            history["rows"].append(steps * batch_size)
         if on_epoch_end is not None:
             on_epoch_end(epoch, histories)
         if verbose == 2:
