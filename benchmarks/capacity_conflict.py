@@ -342,72 +342,83 @@ def paired(frame: pd.DataFrame, a: dict, b: dict | None, column: str) -> dict:
     return paired_interval((first[seeds] - second[seeds]).to_numpy())
 
 
+SUMMARY_TASKS = TASKS + ("macro",)
+
+
 def summarise(frame: pd.DataFrame, chosen: dict, sizes: pd.DataFrame, grid: dict) -> str:
-    levels = grid["levels"]
-    first, last = levels[0], levels[-1]
-    tasks = [t for t in TASKS] + ["macro"]
-    out = [f"# Competition for capacity ({frame.story.iloc[0]} story)", "",
-           f"Runs: {len(frame)} final runs, {frame.seed.nunique()} seeds, "
-           f"{frame.seconds.sum() / 3600:.2f} h of training in the final runs. "
-           "Gains are test AUC x 100 against the single-task baseline (per-task networks of "
-           "the Shared-Bottom's structure at the same width), mean and paired 95 % t-interval "
-           "over seeds.", ""]
+    """The study's markdown summary (every figure from ``frame``, none typed)."""
+    first, last = grid["levels"][0], grid["levels"][-1]
+    mtl = frame[frame.model != "single_task"]
+    sections = [
+        (f"# Competition for capacity ({frame.story.iloc[0]} story)",
+         f"Runs: {len(frame)} final runs, {frame.seed.nunique()} seeds, "
+         f"{frame.seconds.sum() / 3600:.2f} h of training in the final runs. Gains are test "
+         "AUC x 100 against the single-task baseline (per-task networks of the "
+         "Shared-Bottom's structure at the same width), mean and paired 95 % t-interval "
+         "over seeds."),
+        ("## Sizes and the gates' fixed cost",
+         sizes.assign(gate_share=sizes.gate_share.map("{:.0%}".format)).to_markdown(index=False)),
+        ("## Chosen learning rate and epochs (validation macro AUC, mean of the tuning runs)",
+         _choices_table(chosen, grid)),
+        ("## MTL gain by width and level", _gains_table(mtl, grid["levels"])),
+        (f"## Fall of the gain from {first} to {last} (positive: the gain fell)",
+         _falls_table(mtl, first, last)),
+        ("## Gated models against the Shared-Bottom (paired by seed)",
+         _gated_table(mtl, first, last)),
+    ]
+    return "\n\n".join(f"{title}\n\n{body}" for title, body in sections) + "\n"
 
-    out += ["## Sizes and the gates' fixed cost", "",
-            sizes.assign(gate_share=sizes.gate_share.map("{:.0%}".format))
-            .to_markdown(index=False), ""]
 
+def _choices_table(chosen: dict, grid: dict) -> str:
     how = ("epochs chosen on the per-epoch validation curve" if grid["curves"] else
            f"epochs fixed at {grid['fallback_epochs']}: run_experiment recorded no "
            "per-epoch validation curve")
-    out += ["## Chosen learning rate and epochs (validation macro AUC, mean of the tuning runs)",
-            "", f"({how}.)", ""]
-    out += [pd.DataFrame([dict(model=m, width=w, learning_rate=s["learning_rate"],
+    table = pd.DataFrame([dict(model=m, width=w, learning_rate=s["learning_rate"],
                                epochs=s["epochs"], valid_auc_macro=round(s["score"], 4),
-                               tuning_runs=s["runs"])
-                          for (m, w), s in chosen.items()]).to_markdown(index=False), ""]
+                               tuning_runs=s["runs"]) for (m, w), s in chosen.items()])
+    return f"({how}.)\n\n" + table.to_markdown(index=False)
 
-    mtl = frame[frame.model != "single_task"]
-    rows = []
-    for (width, name), group in mtl.groupby(["width", "model"], sort=False):
-        for level in levels:
-            rows.append(dict(width=width, model=name, level=level, **{
+
+def _gains_table(mtl: pd.DataFrame, levels) -> str:
+    rows = [dict(width=width, model=name, level=level, **{
                 f"gain_{t}": format_interval(paired(group, dict(level=level), None,
-                                                    f"gain_{t}"), 100)
-                for t in tasks}))
-    out += ["## MTL gain by width and level", "", pd.DataFrame(rows).to_markdown(index=False), ""]
+                                                    f"gain_{t}"), 100) for t in SUMMARY_TASKS})
+            for (width, name), group in mtl.groupby(["width", "model"], sort=False)
+            for level in levels]
+    return pd.DataFrame(rows).to_markdown(index=False)
 
-    rows = []
-    for (width, name), group in mtl.groupby(["width", "model"], sort=False):
-        rows.append(dict(width=width, model=name, **{
-            f"fall_{t}": format_interval(paired(group, dict(level=first), dict(level=last),
-                                                f"gain_{t}"), 100) for t in tasks}))
-    out += [f"## Fall of the gain from {first} to {last} (positive: the gain fell)", "",
-            pd.DataFrame(rows).to_markdown(index=False), ""]
 
+def _falls_table(mtl: pd.DataFrame, first: str, last: str) -> str:
+    rows = [dict(width=width, model=name, **{
+                f"fall_{t}": format_interval(paired(group, dict(level=first), dict(level=last),
+                                                    f"gain_{t}"), 100) for t in SUMMARY_TASKS})
+            for (width, name), group in mtl.groupby(["width", "model"], sort=False)]
+    return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def _gated_table(mtl: pd.DataFrame, first: str, last: str) -> str:
+    """Each gated model's macro gain minus the Shared-Bottom's at both ends, and its fall
+    minus the Shared-Bottom's fall per task (a difference of differences)."""
     rows = []
     for width, group in mtl.groupby("width"):
-        for name in GATED:
-            if name not in set(group.model):
-                continue
+        for name in (m for m in GATED if m in set(group.model)):
             row = dict(width=width, model=name)
             for level in (first, last):
-                row[f"minus_sb_{level}"] = format_interval(paired(
+                row[f"macro_minus_sb_at_{level}"] = format_interval(paired(
                     group, dict(model=name, level=level),
                     dict(model="shared_bottom", level=level), "gain_macro"), 100)
-            falls = {m: _falls(group[group.model == m], first, last) for m in (name, "shared_bottom")}
-            seeds = falls[name].index.intersection(falls["shared_bottom"].index)
-            row["fall_minus_sb_fall"] = format_interval(paired_interval(
-                (falls[name][seeds] - falls["shared_bottom"][seeds]).to_numpy()), 100)
+            for t in SUMMARY_TASKS:
+                mine, sb = (_falls(group[group.model == m], first, last, f"gain_{t}")
+                            for m in (name, "shared_bottom"))
+                seeds = mine.index.intersection(sb.index)
+                row[f"fall_{t}_minus_sb"] = format_interval(
+                    paired_interval((mine[seeds] - sb[seeds]).to_numpy()), 100)
             rows.append(row)
-    if rows:
-        out += ["## Gated models against the Shared-Bottom (macro gain, paired by seed)", "",
-                pd.DataFrame(rows).to_markdown(index=False), ""]
-    return "\n".join(out) + "\n"
+    return pd.DataFrame(rows).to_markdown(index=False) if rows else "(no gated model ran)"
 
 
-def _falls(group: pd.DataFrame, first: str, last: str) -> pd.Series:
-    by_level = group.pivot_table(index="seed", columns="level", values="gain_macro")
+def _falls(group: pd.DataFrame, first: str, last: str, column: str) -> pd.Series:
+    by_level = group.pivot_table(index="seed", columns="level", values=column)
     return by_level[first] - by_level[last]
 
 

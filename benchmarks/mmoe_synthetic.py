@@ -35,8 +35,10 @@ rather than per step), and the number of dead tower units (ReLU units of the two
 Budget. 3 p x 2 models x (3 rates x 5 seeds + 5 seeds) = 120 runs. Timing runs at
 100,000 rows (1 and 3 epochs, on the shared machine) cost about 2.8 s of CPU per
 epoch for either model plus about 4 s per run, so about 2 s of wall time per epoch
-on two free cores: 120 x (15 x 2 + 4) s, about 70 minutes. Every run is cached as one JSON file under ``--cache`` (key: model, p,
-seed, rate, epochs, training rows), so a stopped study continues. Outputs:
+on two free cores: 120 x (15 x 2 + 4) s, about 70 minutes.
+
+Every run is cached as one JSON file under ``--cache`` (key: model, p, seed, rate,
+epochs, training rows), so a stopped study continues. Outputs:
 ``mmoe_synthetic.csv`` (one row per run at the chosen rates, with
 ``train_loss_1 .. train_loss_15``) and ``mmoe_synthetic.md`` in ``--out`` (the
 package's ``funrec/results`` by default; ``--quick`` writes next to its cache).
@@ -185,7 +187,7 @@ def summarise(frame: pd.DataFrame, all_runs: pd.DataFrame, grid: dict) -> str:
         by = {m: group[group.model == m].set_index("seed") for m in MODELS}
         seeds = by["mmoe"].index.intersection(by["shared_bottom"].index)
         tuning = seeds[seeds < grid["tuning_seeds"]]
-        wins = lambda s: int((by["mmoe"].test_mse[s] < by["shared_bottom"].test_mse[s]).sum())  # noqa: E731
+        mmoe_better = by["mmoe"].test_mse[seeds] < by["shared_bottom"].test_mse[seeds]
         for m in MODELS:
             g = by[m]
             rows.append(dict(
@@ -195,8 +197,9 @@ def summarise(frame: pd.DataFrame, all_runs: pd.DataFrame, grid: dict) -> str:
                 train_mse=f"{g.train_mse.mean():.4f}",
                 dead_tower_units=f"{g.dead_tower_units.mean():.1f} / {g.tower_units.iloc[0]}"))
         rows[-1].update(
-            mmoe_wins=f"{wins(tuning)}/{len(tuning)} (seeds 0..{grid['tuning_seeds'] - 1}), "
-                      f"{wins(seeds)}/{len(seeds)} (all)",
+            mmoe_wins=f"{int(mmoe_better[tuning].sum())}/{len(tuning)} "
+                      f"(seeds 0..{grid['tuning_seeds'] - 1}), "
+                      f"{int(mmoe_better.sum())}/{len(seeds)} (all)",
             sb_minus_mmoe=format_interval(paired_interval(
                 (by["shared_bottom"].test_mse[seeds] - by["mmoe"].test_mse[seeds]).to_numpy()),
                 digits=4))

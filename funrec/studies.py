@@ -116,8 +116,8 @@ def choose_on_validation(runs: pd.DataFrame, curve: str | None, higher_is_better
     ``runs`` has one row per run with ``learning_rate`` and ``epochs`` columns and
     a column ``curve`` holding the validation metric after every epoch (a list).
     Where a run has no curve (or ``curve`` is None), only its last epoch is
-    known, read from column ``final``. Every learning rate must have the same number of runs behind it,
-    or the means would compare different seeds.
+    known, read from column ``final``. Every learning rate must have the same
+    number of runs behind it, or the means would compare different seeds.
     Returns ``{"learning_rate", "epochs", "score", "runs"}``."""
     counts = runs.groupby("learning_rate").size()
     if counts.nunique() != 1:

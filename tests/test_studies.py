@@ -63,7 +63,8 @@ def test_paired_interval_is_the_t_interval_of_the_differences():
     interval = paired_interval([1.0, 2.0, 3.0])
     half = 4.302652729911275 / math.sqrt(3)  # t(0.975, 2) * sd / sqrt(n), sd = 1
     assert interval["mean"] == pytest.approx(2.0)
-    assert interval["low"] == pytest.approx(2 - half) and interval["high"] == pytest.approx(2 + half)
+    assert interval["low"] == pytest.approx(2 - half)
+    assert interval["high"] == pytest.approx(2 + half)
     assert interval["n"] == 3
     assert math.isnan(paired_interval([0.4])["low"]) and paired_interval([])["n"] == 0
     assert paired_interval([1.0, np.nan, 3.0])["n"] == 2
@@ -254,7 +255,8 @@ def capacity_frame():
                 continue  # could not be sized: drawn as a dash
             for conflict, level in ((0.0, "shared_drivers"), (1.0, "different_drivers")):
                 for seed in range(3):
-                    gain = np.nan if model == "single_task" else 0.01 * (1 - conflict) + 0.001 * seed
+                    gain = (np.nan if model == "single_task"
+                            else 0.01 * (1 - conflict) + 0.001 * seed)
                     rows.append(dict(model=model, width=width, conflict=conflict, level=level,
                                      seed=seed, gain_macro=gain))
     return pd.DataFrame(rows)
