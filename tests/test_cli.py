@@ -86,6 +86,25 @@ def test_importing_funrec_and_training_prints_no_tensorflow_lines():
     assert not START_UP.search(done.stdout + done.stderr), done.stderr
 
 
+NOTEBOOK = """
+import nbclient, nbformat
+notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    "from funrec import run_experiment\\n"
+    "run_experiment('shared_bottom', n_rows=3000, epochs=1, show=False)\\n"
+    "print('trained')")])
+nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3").execute()
+for output in notebook.cells[0].outputs:
+    print(output.get("name", output.output_type), repr(output.get("text", "")))
+"""
+
+
+def test_a_notebook_cell_that_trains_shows_no_tensorflow_lines():
+    done = subprocess.run([sys.executable, "-c", NOTEBOOK], capture_output=True, text=True,
+                          env=plain_environment())
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines() == ["stdout 'trained\\n'"], done.stdout
+
+
 def test_compare_fits_100_columns_with_full_table_and_csv_on_request(tmp_path):
     csv = tmp_path / "table.csv"
     done = cli("compare", "--models", "shared_bottom,mmoe", "--num-experts", "2", *QUICK,
