@@ -13,13 +13,12 @@ machine cannot hold.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import functools
 import math
 import numbers
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MODEL_NAMES = ("shared_bottom", "omoe", "mmoe", "cgc", "ple", "single_task")
 GATED = ("omoe", "mmoe", "cgc", "ple")
@@ -337,7 +336,7 @@ def simulator_options() -> list[Option]:
     """The data options, one per keyword simulate_kuairand takes now, with its
     default: the table's entry, or for a keyword the table does not describe yet
     one made from the signature (so it works from Python before it has a flag)."""
-    return [dataclasses.replace(BY_NAME[name], default=default) if name in BY_NAME
+    return [replace(BY_NAME[name], default=default) if name in BY_NAME
             else Option(name, "data", _kind_of(default), default,
                         "simulator option (see simulate_kuairand)")
             for name, default in _simulator_parameters().items()]
