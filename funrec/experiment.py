@@ -17,8 +17,8 @@ from .features import feature_columns
 from .layers import ExpertGate
 from .metrics import evaluate
 from .models import BUILDERS, gate_weights, predict
-from .options import (MODEL_NAMES, check_tasks, fit_batch_size, model_options, option_names,
-                      simulator_defaults, split_options)
+from .options import (MODEL_NAMES, check_loss_weights, check_tasks, fit_batch_size,
+                      model_options, option_names, simulator_defaults, split_options)
 from .report import format_table
 from .training import Adam, Replica, fit_replicas
 
@@ -126,6 +126,7 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     if dataset is None:
         dataset = _simulated(**simulator)
     tasks = check_tasks(training["tasks"], dataset)
+    check_loss_weights(training["loss_weights"], tasks)
     gate = options.get("gate")
     if gate is not None and not (isinstance(gate, type) and issubclass(gate, ExpertGate)):
         raise TypeError(f"gate must be a subclass of funrec.layers.ExpertGate (or None for "
@@ -193,5 +194,6 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
                            if k not in ("dataset", "strategy", "seed")},
                         seed=replica.seed, **options, data=dataset.name)))
         if training["show"]:
+            print(f"{name} (seed {replica.seed}, {replica.model.count_params():,} parameters)")
             print(format_table(table))
     return results

@@ -56,8 +56,14 @@ class Option:
 OPTIONS = (
     # data: the simulated log (each name is a keyword of simulate_kuairand)
     Option("conflict", "data", "conflict", 0.5,
-           "how the tasks relate: 0 aligned .. 1 conflicting, or a named level "
-           "(aligned, independent, conflicting)"),
+           "how far the tasks' drivers part, 0 .. 1, or a named level: shared_drivers, "
+           "partly_shared, different_drivers (drivers story); aligned, hook_ignored, "
+           "clickbait (clickbait story); segments_alike, restless_drift, restless_apart "
+           "(segments story)"),
+    Option("story", "data", "choice", None,
+           "what the conflict knob changes: drivers (competition for capacity, the "
+           "default), clickbait (gradient conflict) or segments (users who differ)",
+           choices=(None, "drivers", "clickbait", "segments")),
     Option("signal", "data", "positive", 1.0, "how predictable the labels are (> 0)"),
     Option("n_users", "data", "count", 1000, "users in the simulated log"),
     Option("n_videos", "data", "count", 2000, "videos in the simulated log"),
@@ -191,11 +197,12 @@ def _check_choice(option, value):
 
 
 def _check_conflict(option, value):
-    from .data.simulator import CONFLICT_LEVELS
+    from .data.simulator import CONFLICT_LEVELS, OLD_LEVEL_NAMES
 
-    wanted = f"a number in [0, 1] or one of {', '.join(CONFLICT_LEVELS)}"
+    names = [name for levels in CONFLICT_LEVELS.values() for name in levels]
+    wanted = f"a number in [0, 1] or one of {', '.join(names)}"
     if isinstance(value, str):
-        if value not in CONFLICT_LEVELS:
+        if value not in names and value not in OLD_LEVEL_NAMES:
             raise ValueError(f"conflict must be {wanted}, got {value!r}.")
         return value
     return _real(option, value, lambda v: 0 <= v <= 1, wanted)

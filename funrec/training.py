@@ -27,10 +27,9 @@ import sys
 import time
 from dataclasses import dataclass
 
-import keras
 import numpy as np
-import tensorflow as tf
 
+from ._tensorflow import keras, tf
 from .data import Dataset
 
 

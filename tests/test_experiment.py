@@ -116,7 +116,9 @@ def test_a_distribution_strategy_is_accepted():
 def test_prints_the_table_like_the_source_chapter(capsys):
     run_experiment("shared_bottom", **{**QUICK, "show": True, "n_rows": 5000})
     printed = capsys.readouterr().out
-    assert printed.startswith("+---") and "auc_is_click" in printed and "val_user_is_like" in printed
+    assert printed.startswith("shared_bottom (seed 0, ")  # the table says which model it is
+    assert printed.splitlines()[1].startswith("+---")
+    assert "auc_is_click" in printed and "val_user_is_like" in printed
 
 
 def test_kuairand_dataset_can_be_passed_in(kuairand_dir):

@@ -117,7 +117,7 @@ def test_counts_and_budgets_must_be_positive(untouched, name, value):
     (dict(sample_fraction=0), r"sample_fraction must be a number in \(0, 1\], got 0"),
     (dict(sample_fraction=1.5), r"sample_fraction must be a number in \(0, 1\], got 1.5"),
     (dict(sample_fraction=math.nan), r"sample_fraction must be a number in \(0, 1\], got nan"),
-    (dict(conflict=2), r"conflict must be a number in \[0, 1\] or one of aligned"),
+    (dict(conflict=2), r"conflict must be a number in \[0, 1\] or one of shared_drivers"),
     (dict(conflict=math.nan), r"conflict must be a number in \[0, 1\]"),
     (dict(conflict="high"), r"conflict must be .* got 'high'"),
     (dict(signal=-1.0), r"signal must be a finite number above 0, got -1.0"),
