@@ -33,9 +33,7 @@ task, the mean AUC, the paired difference funrec - DeepCTR with its 95 % t inter
 over seeds, and each side's standard deviation over seeds.
 
 funrec's times come from ``result.seconds`` (build + train) and
-``result.history["epoch_seconds"]`` when ``run_experiment`` reports them; otherwise
-its child wraps ``keras.Model.fit`` to time each epoch (the same Keras callback as
-DeepCTR's child) and counts from the call of ``run_experiment`` to the end of fit.
+``result.history["epoch_seconds"]``, which ``run_experiment`` reports.
 
 DeepCTR's own defaults are kept where funrec has no counterpart: its embeddings start
 from N(0, 1e-4) and each DNN (expert, tower, bottom) draws its Glorot-normal kernels
@@ -50,7 +48,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -176,53 +173,20 @@ def deepctr_spec(name: str) -> dict:
     return dict(builder=builder, kwargs=kwargs, embedding_dim=EMBEDDING_DIM)
 
 
-class EpochTimer:
-    """Wraps ``keras.Model.fit`` so that every call records its epochs' wall times and
-    the moment it returns: the training path of run_experiment does not report them."""
-
-    def __init__(self):
-        import keras
-
-        self.epoch_seconds, self.fit_end, timer = [], None, self
-
-        class Callback(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self.start = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                timer.epoch_seconds.append(time.perf_counter() - self.start)
-
-        fit = keras.Model.fit
-
-        def timed_fit(model, *args, callbacks=None, **kwargs):
-            history = fit(model, *args, callbacks=[*(callbacks or []), Callback()], **kwargs)
-            self.fit_end = time.perf_counter()
-            return history
-
-        keras.Model.fit = timed_fit
-
-
 def funrec_child(args: argparse.Namespace) -> None:
     """One funrec run through the public API; prints one JSON line."""
     from funrec import run_experiment
 
     child = json.loads(args.child)
     dataset = read_dataset(child["data"])
-    timer = EpochTimer()
-    start = time.perf_counter()
     result = run_experiment(child["model"], dataset=dataset, epochs=child["epochs"],
                             batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE,
                             embedding_dim=EMBEDDING_DIM, seed=child["seed"], show=False)
-    seconds = getattr(result, "seconds", None) or {}
-    if "build" in seconds and "train" in seconds:
-        trained = seconds["build"] + seconds["train"]
-    else:  # run_experiment's start to the end of fit: includes its split by date (~0.1 s)
-        trained = timer.fit_end - start
-    n_train = len(dataset.split_by_date()[0])
     print(json.dumps(dict(
-        n_params=int(result.n_params), trained_seconds=trained,
-        epoch_seconds=result.history.get("epoch_seconds") or timer.epoch_seconds,
-        rows_per_epoch=n_train // BATCH_SIZE * BATCH_SIZE,  # full batches only
+        n_params=int(result.n_params),
+        trained_seconds=result.seconds["build"] + result.seconds["train"],
+        epoch_seconds=result.history["epoch_seconds"],
+        rows_per_epoch=result.history["rows"][0],  # full batches only
         auc={t: float(result.table[f"auc_{t}"].iloc[0]) for t in dataset.tasks})))
 
 
