@@ -82,7 +82,7 @@ OPTIONS = (
     Option("learning_rate", "training", "positive", 1e-2, "Adam's learning rate (> 0)"),
     Option("embedding_dim", "training", "count", 8, "width of every embedding"),
     Option("embedding_init", "training", "initializer", None,
-           "initializer of the embedding tables (a Keras name or object; default N(0, 0.01²))",
+           "initializer of the embedding tables (a Keras name or object; default uniform ±0.05)",
            flag=False),
     Option("seed", "training", "seed", 0, "seed of initialisation and row order"),
     Option("sample_fraction", "training", "fraction", 1.0,
