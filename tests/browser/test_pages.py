@@ -136,8 +136,10 @@ def load(driver, url: str) -> None:
     # Some images load only near the screen: ask for all of them now.
     driver.execute_script("document.querySelectorAll('img').forEach(i => i.loading = 'eager')")
     wait_for(driver, "Array.from(document.images).every(i => i.complete)")
-    if driver.execute_script("return document.querySelector('.math') !== null"):
-        wait_for(driver, "!!(window.MathJax && MathJax.startup && MathJax.startup.promise)")
+    math = driver.execute_script("return document.querySelector('.math') !== null")
+    # If MathJax never starts (not served, say), the checks below say so.
+    if math and wait_for(driver, "!!(window.MathJax && MathJax.startup && "
+                                 "MathJax.startup.promise)", timeout=20):
         driver.execute_script("window.typeset = false;"
                               "MathJax.startup.promise.then(() => { window.typeset = true; })")
         wait_for(driver, "window.typeset === true")
