@@ -151,13 +151,14 @@ def test_bad_input_is_refused_before_training(name, overrides, message, monkeypa
     def no_training(*args, **kwargs):
         raise AssertionError("training started despite bad input")
 
-    monkeypatch.setattr("funrec.experiment.fit", no_training)
+    monkeypatch.setattr("funrec.experiment.fit_replicas", no_training)
     with pytest.raises((ValueError, TypeError), match=message):
         run_experiment(name, **{**QUICK, **overrides})
 
 
 def test_non_binary_labels_are_refused(small_log, monkeypatch):
-    monkeypatch.setattr("funrec.experiment.fit", lambda *a, **k: pytest.fail("trained anyway"))
+    monkeypatch.setattr("funrec.experiment.fit_replicas",
+                        lambda *a, **k: pytest.fail("trained anyway"))
     data = small_log.take(np.arange(len(small_log)))
     data.labels["is_like"] = data.labels["is_like"] * 2
     with pytest.raises(ValueError, match="labels of task 'is_like' must be 0 or 1"):

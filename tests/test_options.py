@@ -27,7 +27,7 @@ def untouched(monkeypatch):
     monkeypatch.setattr(experiment, "feature_columns", refuse("a model was built"))
     for name in list(experiment.BUILDERS):
         monkeypatch.setitem(experiment.BUILDERS, name, refuse("a model was built"))
-    monkeypatch.setattr(experiment.keras.Model, "fit", refuse("training started"))
+    monkeypatch.setattr(experiment, "fit_replicas", refuse("training started"))
 
 
 def refused(error, message, model="mmoe", **overrides):
