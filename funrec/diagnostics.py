@@ -76,14 +76,17 @@ class GradientCosineLog:
 
 
 def train_with_cosines(conflict, n_rows=60_000, epochs=2, batch_size=1024, every=4,
-                       bottom_units=(128, 64), seed=0):
+                       bottom_units=(128, 64), seed=0, story=None):
     """Train a Shared-Bottom on a simulated log, logging gradient cosines on a probe batch.
+    ``conflict`` and ``story`` choose the log (see :func:`funrec.simulate_kuairand`);
+    ``seed`` the initialisation and row order.
 
     Returns the cosines (one column per pair of tasks, one row per logged step),
     the trained model and the test day."""
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
-    train, _, test = simulate_kuairand(n_rows=n_rows, conflict=conflict, seed=0).split_by_date()
+    train, _, test = simulate_kuairand(n_rows=n_rows, conflict=conflict, story=story,
+                                       seed=0).split_by_date()
     model = BUILDERS["shared_bottom"](feature_columns(train), train.tasks,
                                       bottom_units=bottom_units)
     probe = train.take(np.arange(2048))
