@@ -25,7 +25,14 @@ __all__ = list(_WHERE)
 __version__ = "0.1.0"
 
 
+_SUBMODULES = {"data", "diagnostics", "experiment", "features", "layers", "metrics", "models",
+               "notebook", "options", "plots", "report", "results", "studies", "training",
+               "widgets"}
+
+
 def __getattr__(name: str):
+    if name in _SUBMODULES:  # funrec.models.shared_bottom works without importing it first
+        return import_module(f".{name}", __name__)
     if name not in _WHERE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(import_module(_WHERE[name], __name__), name)

@@ -182,3 +182,10 @@ def test_a_broken_kuairand_file_is_named(tmp_path, kuairand_dir):
     done = cli("run", "mmoe", "--kuairand", str(tmp_path / "k"), "--epochs", "1")
     assert done.returncode == 2 and f"{broken}: is empty (0 bytes)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_submodules_are_reachable_as_attributes_of_the_package():
+    code = "import funrec; print(funrec.models.shared_bottom.__name__, funrec.layers.__name__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["funrec.models.shared_bottom", "funrec.layers"]
