@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
 import time
@@ -20,7 +19,7 @@ from .models import BUILDERS, gate_weights, predict
 from .options import (MODEL_NAMES, check_loss_weights, check_tasks, fit_batch_size,
                       model_options, option_names, simulator_defaults, split_options)
 from .report import format_table
-from .training import Adam, Replica, fit_replicas
+from .training import Adam, Replica, fit_replicas, strategy_scope
 
 __all__ = ["run_experiment", "ExperimentResult", "format_table", "MODEL_NAMES",
            "model_options", "option_names", "simulator_defaults", "split_options", "dense_params", "run_seeds"]
@@ -167,7 +166,7 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     replicas = []
     for seed in seeds:
         keras.utils.set_random_seed(seed)
-        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        with strategy_scope(strategy):
             model = BUILDERS[name](columns, tasks, task_type=dataset.task_type, **options)
         replicas.append(Replica(model, Adam(training["learning_rate"]), seed))
     built = time.perf_counter()

@@ -154,7 +154,7 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
                          f"{strategy.num_replicas_in_sync} devices.")
     weights = resolve_loss_weights(tasks, loss_weights)
     features, labels = _columns(train, tasks)
-    with _scope(strategy):  # make the slots now: a variable made while tracing retraces
+    with strategy_scope(strategy):  # make the slots now: a variable made while tracing retraces
         for replica in replicas:
             replica.optimizer.build(replica.model.trainable_variables)
     step = make_step(replicas, features, labels, weights, task_type, strategy)
@@ -196,12 +196,13 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     return histories
 
 
-def _scope(strategy):
+def strategy_scope(strategy):
+    """The strategy's scope, or no scope at all without one."""
     return strategy.scope() if strategy is not None else contextlib.nullcontext()
 
 
 def fit(model, train: Dataset, tasks, epochs: int, batch_size: int, learning_rate: float,
-        seed: int, strategy=None, **options) -> dict:
+        seed: int, **options) -> dict:
     """Train one model with Adam; its history (see :func:`fit_replicas`)."""
-    return fit_replicas([Replica(model, Adam(learning_rate), seed)], train, tasks, epochs, batch_size,
-                        strategy=strategy, **options)[0]
+    return fit_replicas([Replica(model, Adam(learning_rate), seed)], train, tasks, epochs,
+                        batch_size, **options)[0]
