@@ -71,6 +71,17 @@ level, seed, learning rate, epochs, rows), so a stopped study continues. Outputs
 ``capacity_conflict.csv`` (one row per final run) and ``capacity_conflict.md``
 (the summary) in ``--out`` (the package's ``funrec/results`` by default; the
 ``--quick`` grid writes next to its cache instead).
+
+On two cores, two processes of one thread each finish sooner than one process of
+two threads (the small models' steps do not keep two threads busy, and one
+process's Python and scoring overlap the other's training):
+
+    for part in 1 2; do TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 \
+        python benchmarks/capacity_conflict.py --cache .cache/capacity_conflict \
+        --share $part/2 & done; wait
+
+The parts run the runs alternately and wait for each other before the final runs
+(which need every tuning run) and before part 1 writes the results.
 """
 
 from __future__ import annotations
@@ -87,7 +98,7 @@ import pandas as pd
 from funrec import run_experiment
 from funrec.data.simulator import CONFLICT_LEVELS, TASKS, simulate_kuairand
 from funrec.studies import (RunCache, choose_on_validation, dense_params, format_interval,
-                            gate_params, paired_interval)
+                            gate_params, paired_interval, parse_share)
 
 MODELS = ("shared_bottom", "mmoe", "cgc", "ple", "single_task")
 GATED = ("mmoe", "cgc", "ple")
@@ -225,17 +236,22 @@ def run_cached(cache, log, grid, name, width, level, seed, lr, epochs, data_hold
         return train(name, sized_options(name, width), data_holder["data"], seed, lr, epochs,
                      grid["curves"])
 
-    log(*cache.run(key, compute))
+    record, cached = cache.run(key, compute)
+    if record is not None:  # None: another part of a shared study runs it
+        log(record, cached)
+    return key
 
 
 def tune(grid, cache, log) -> dict:
     """Tuning runs, then the chosen (learning rate, epochs) of every (model, width)."""
+    keys = []
     for level, seed in tuning_pairs(grid["levels"]):
         holder = {}
         for name, width in model_widths(grid):
             for lr in grid["learning_rates"]:
-                run_cached(cache, log, grid, name, width, level, seed, lr,
-                           tuning_epochs(grid), holder)
+                keys.append(run_cached(cache, log, grid, name, width, level, seed, lr,
+                                       tuning_epochs(grid), holder))
+    cache.wait_for(keys)  # every part chooses from all the tuning runs
     return choices(cache.records(), grid)
 
 
@@ -270,12 +286,14 @@ def seeds_at(grid, level) -> int:
 
 
 def final_runs(grid, chosen, cache, log):
+    keys = []
     for level in grid["levels"]:
         for seed in range(seeds_at(grid, level)):
             holder = {}
             for (name, width), setting in chosen.items():
-                run_cached(cache, log, grid, name, width, level, seed,
-                           setting["learning_rate"], setting["epochs"], holder)
+                keys.append(run_cached(cache, log, grid, name, width, level, seed,
+                                       setting["learning_rate"], setting["epochs"], holder))
+    cache.wait_for(keys)
 
 
 # ----------------------------------------------------------------- aggregation
@@ -431,12 +449,16 @@ def main(argv=None):
     parser.add_argument("--story", default="drivers", choices=sorted(CONFLICT_LEVELS),
                         help="simulator story (default: drivers)")
     parser.add_argument("--out", help="folder for the CSV and the summary")
+    parser.add_argument("--share", default="1/1", type=parse_share, metavar="PART/PARTS",
+                        help="run every PARTS-th run, from the PART-th, in this process; "
+                             "start one process per part on the same --cache (part 1 "
+                             "writes the results)")
     args = parser.parse_args(argv)
     grid = dict(QUICK if args.quick else FULL, story=args.story)
     levels = tuple(CONFLICT_LEVELS[args.story])
     grid["levels"] = (levels[0], levels[-1]) if args.quick else levels
     grid["curves"] = records_curves()
-    cache = RunCache(Path(args.cache) / args.story)
+    cache = RunCache(Path(args.cache) / args.story, share=args.share)
     out = Path(args.out) if args.out else (Path(args.cache) if args.quick else RESULTS)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -451,6 +473,8 @@ def main(argv=None):
 
     chosen = tune(grid, cache, log)
     final_runs(grid, chosen, cache, log)
+    if args.share[0] != 0:
+        return  # part 1 writes the results
     frame = results_table(cache.records(), chosen, grid)
     frame.to_csv(out / f"{NAME}.csv", index=False)
     summary = summarise(frame, chosen, size_table(grid["widths"]), grid)

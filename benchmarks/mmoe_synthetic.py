@@ -42,6 +42,8 @@ epochs, training rows), so a stopped study continues. Outputs:
 ``mmoe_synthetic.csv`` (one row per run at the chosen rates, with
 ``train_loss_1 .. train_loss_15``) and ``mmoe_synthetic.md`` in ``--out`` (the
 package's ``funrec/results`` by default; ``--quick`` writes next to its cache).
+``--share PART/PARTS`` splits the runs between processes on one cache, as in
+``benchmarks/capacity_conflict.py``.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ import pandas as pd
 
 from funrec import run_experiment
 from funrec.data import synthetic_regression
-from funrec.studies import RunCache, choose_on_validation, format_interval, paired_interval
+from funrec.studies import (RunCache, choose_on_validation, format_interval, paired_interval,
+                            parse_share)
 
 MODELS = ("mmoe", "shared_bottom")
 TASKS = ("task_1", "task_2")
@@ -216,32 +219,44 @@ def main(argv=None):
     parser.add_argument("--cache", required=True, help="folder of one JSON file per run")
     parser.add_argument("--quick", action="store_true", help="tiny smoke grid")
     parser.add_argument("--out", help="folder for the CSV and the summary")
+    parser.add_argument("--share", default="1/1", type=parse_share, metavar="PART/PARTS",
+                        help="run every PARTS-th run, from the PART-th, in this process; "
+                             "start one process per part on the same --cache (part 1 "
+                             "writes the results)")
     args = parser.parse_args(argv)
     grid = dict(QUICK if args.quick else FULL)
-    cache = RunCache(args.cache)
+    cache = RunCache(args.cache, share=args.share)
     out = Path(args.out) if args.out else (Path(args.cache) if args.quick else RESULTS)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
 
     def run(name, p, seed, lr):
-        record, cached = cache.run(run_key(name, p, seed, lr, grid),
-                                   lambda: train(name, p, seed, lr, grid))
+        key = run_key(name, p, seed, lr, grid)
+        record, cached = cache.run(key, lambda: train(name, p, seed, lr, grid))
+        keys.append(key)
+        if record is None:  # another part of a shared study runs it
+            return
         print(f"{'cached' if cached else 'ran':6s} {name:13s} p={p:<4g} seed={seed} lr={lr:g} "
               f"valid mse={record['valid']['mse_macro']:.4f} test mse="
               f"{record['test']['mse_macro']:.4f} dead={record['dead_tower_units']} "
               f"({record['seconds']:.1f} s; {time.perf_counter() - start:.0f} s so far)",
               flush=True)
 
+    keys = []
     for p in grid["correlations"]:
         for seed in range(grid["tuning_seeds"]):
             for name in MODELS:
                 for lr in grid["learning_rates"]:
                     run(name, p, seed, lr)
+    cache.wait_for(keys)  # every part chooses from all the tuning runs
     rates = chosen_rates(cache.records(), grid)
     for p in grid["correlations"]:
         for seed in range(grid["tuning_seeds"], grid["seeds"]):
             for name in MODELS:
                 run(name, p, seed, rates[(name, p)])
+    cache.wait_for(keys)
+    if args.share[0] != 0:
+        return  # part 1 writes the results
     records = cache.records()
     frame = results_table(records, grid)
     frame.to_csv(out / f"{NAME}.csv", index=False)

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +28,13 @@ class RunCache:
     all (written aside, then renamed), so a study killed mid-run leaves no
     half-written result behind, and the next start skips every run on disk."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, share: tuple[int, int] = (0, 1)):
+        self.part, self.parts = share
+        if not 0 <= self.part < self.parts:
+            raise ValueError(f"share must be (part, parts) with 0 <= part < parts, got {share}.")
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.calls = 0
 
     def path(self, key: dict) -> Path:
         parts = []
@@ -52,17 +57,41 @@ class RunCache:
         os.replace(aside, path)
         return record
 
-    def run(self, key: dict, compute) -> tuple[dict, bool]:
+    def run(self, key: dict, compute) -> tuple[dict | None, bool]:
         """The cached record of ``key``, or ``compute()``'s, stored first.
-        Returns ``(record, was_cached)``."""
+        Returns ``(record, was_cached)``.
+
+        With a share (part i of n processes, all making the same calls in the same
+        order), this process computes only every n-th call, counting from i, and
+        returns ``(None, False)`` for a run left to another part."""
+        mine = self.calls % self.parts == self.part
+        self.calls += 1
         cached = self.get(key)
         if cached is not None:
             return cached, True
+        if not mine:
+            return None, False
         return self.put(key, compute()), False
+
+    def wait_for(self, keys, poll_seconds: float = 5.0) -> None:
+        """Block until every key's run is on disk (the other parts' runs too)."""
+        while any(not self.path(key).is_file() for key in keys):
+            time.sleep(poll_seconds)
 
     def records(self) -> list[dict]:
         """Every record in the folder (in file-name order)."""
         return [json.loads(p.read_text()) for p in sorted(self.folder.glob("*.json"))]
+
+
+def parse_share(text: str) -> tuple[int, int]:
+    """``"2/3"`` (the command line's ``--share``) as the 0-based part ``(1, 3)``."""
+    try:
+        part, parts = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--share takes PART/PARTS such as 1/2, got {text!r}.") from None
+    if not 1 <= part <= parts:
+        raise ValueError(f"--share {text}: PART must be between 1 and PARTS.")
+    return part - 1, parts
 
 
 def to_plain(value):

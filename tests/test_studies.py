@@ -17,7 +17,7 @@ import pytest  # noqa: E402
 
 from funrec import plots, results  # noqa: E402
 from funrec.studies import (RunCache, choose_on_validation, format_interval,  # noqa: E402
-                            gain_intervals, paired_interval)
+                            gain_intervals, paired_interval, parse_share)
 
 BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
 TASKS = ("is_click", "is_like", "long_view")
@@ -57,6 +57,30 @@ def test_cache_lists_every_record(tmp_path):
     for seed in range(3):
         cache.put(dict(seed=seed), dict(auc=seed / 10))
     assert sorted(r["auc"] for r in cache.records()) == [0.0, 0.1, 0.2]
+
+
+def test_shared_cache_parts_run_alternate_runs_and_wait_for_each_other(tmp_path):
+    keys = [dict(seed=seed) for seed in range(5)]
+    ran = {0: [], 1: []}
+    parts = {part: RunCache(tmp_path, share=(part, 2)) for part in (0, 1)}
+    for part, cache in parts.items():
+        for key in keys:
+            record, _ = cache.run(key, lambda key=key, part=part: ran[part].append(key["seed"])
+                                  or dict(part=part))
+            # part 0 goes first: it leaves the odd runs to part 1, which finds the even ones
+            assert (record is None) == (part == 0 and key["seed"] % 2 == 1)
+    assert ran == {0: [0, 2, 4], 1: [1, 3]}
+    assert sorted(r["part"] for r in parts[0].records()) == [0, 0, 0, 1, 1]
+    parts[0].wait_for(keys, poll_seconds=0.01)  # returns: every run is on disk
+
+
+def test_share_is_parsed_and_checked(tmp_path):
+    assert parse_share("1/2") == (0, 2) and parse_share("2/2") == (1, 2)
+    for bad in ("0/2", "3/2", "half", "1-2"):
+        with pytest.raises(ValueError, match="--share"):
+            parse_share(bad)
+    with pytest.raises(ValueError, match="share"):
+        RunCache(tmp_path, share=(2, 2))
 
 
 def test_paired_interval_is_the_t_interval_of_the_differences():
