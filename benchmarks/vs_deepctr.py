@@ -2,6 +2,7 @@
 
     python benchmarks/vs_deepctr.py [--models shared_bottom,mmoe,cgc,ple] [--seeds 5]
         [--rounds 3] [--epochs 3] [--rows 300000] [--out vs_deepctr.md] [--quick]
+        [--jit-compile]
 
 Run it with funrec's venv. DeepCTR runs in a virtual environment of its own, outside
 the repository (its Keras 2 code needs tf-keras and TF_USE_LEGACY_KERAS=1, which
@@ -78,6 +79,8 @@ def parse_options(argv=None) -> argparse.Namespace:
                         help="smoke test: 20,000 rows, 2 epochs, 2 seeds")
     parser.add_argument("--deepctr-python", default=DEEPCTR_PYTHON,
                         help="interpreter of the DeepCTR venv")
+    parser.add_argument("--jit-compile", action="store_true",
+                        help="funrec compiles its training step with XLA (jit_compile=True)")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # internal: one funrec run
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
@@ -181,7 +184,8 @@ def funrec_child(args: argparse.Namespace) -> None:
     dataset = read_dataset(child["data"])
     result = run_experiment(child["model"], dataset=dataset, epochs=child["epochs"],
                             batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE,
-                            embedding_dim=EMBEDDING_DIM, seed=child["seed"], show=False)
+                            embedding_dim=EMBEDDING_DIM, seed=child["seed"],
+                            jit_compile=child["jit_compile"], show=False)
     print(json.dumps(dict(
         n_params=int(result.n_params),
         trained_seconds=result.seconds["build"] + result.seconds["train"],
@@ -197,8 +201,9 @@ def run_child(command: list[str], env: dict) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_funrec(data: Path, name: str, seed: int, epochs: int) -> dict:
-    child = json.dumps(dict(data=str(data), model=name, seed=seed, epochs=epochs))
+def run_funrec(data: Path, name: str, seed: int, epochs: int, jit_compile: bool) -> dict:
+    child = json.dumps(dict(data=str(data), model=name, seed=seed, epochs=epochs,
+                            jit_compile=jit_compile))
     env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"} | QUIET
     return run_child([sys.executable, __file__, "--child", child], env)
 
@@ -232,7 +237,7 @@ def paired_runs(args, models, data: Path, info: dict, workdir: Path):
     for round_ in range(max(args.rounds, args.seeds)):
         for name in models:
             sides = {
-                "funrec": lambda: run_funrec(data, name, round_, args.epochs),
+                "funrec": lambda: run_funrec(data, name, round_, args.epochs, args.jit_compile),
                 "deepctr": lambda: run_deepctr(args.deepctr_python, data, name, round_,
                                                args.epochs, info, workdir),
             }
@@ -305,7 +310,8 @@ def run_lines(records, tasks) -> list[str]:
 def report(args, models, records, info) -> str:
     setup = (f"{args.rows:,} simulated rows ({info['n_train']:,} training rows), {args.epochs} "
              f"epochs, batch {BATCH_SIZE}, Adam {LEARNING_RATE:g}, embedding {EMBEDDING_DIM}; "
-             f"{max(args.rounds, args.seeds)} rounds (seeds 0..{max(args.rounds, args.seeds) - 1})")
+             f"{max(args.rounds, args.seeds)} rounds (seeds 0..{max(args.rounds, args.seeds) - 1}); "
+             f"funrec's step {'compiled with XLA' if args.jit_compile else 'not compiled'}")
     return "\n".join([
         f"Setup: {setup}.", "",
         "Speed (medians over rounds; throughput over epochs 2..E; time to trained = build + "

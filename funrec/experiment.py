@@ -121,6 +121,9 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     if training["strategy"] is not None and len(seeds) > 1:
         raise ValueError("a distribution strategy trains one seed at a time; "
                          "call run_experiment once per seed.")
+    if training["strategy"] is not None and training["jit_compile"]:
+        raise ValueError("jit_compile=True cannot be combined with a strategy: XLA compiles "
+                         "one device's step; drop one of the two options.")
     dataset = training["dataset"]
     if dataset is None:
         dataset = _simulated(**simulator)
@@ -173,7 +176,7 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     histories = fit_replicas(
         replicas, train, tasks, training["epochs"], training["batch_size"],
         task_type=dataset.task_type, loss_weights=training["loss_weights"],
-        strategy=strategy, verbose=training["verbose"],
+        strategy=strategy, jit_compile=training["jit_compile"], verbose=training["verbose"],
         on_epoch_end=track_validation if training["track_validation"] else None)
     trained = time.perf_counter()
 

@@ -96,6 +96,9 @@ OPTIONS = (
            "weight of each task's loss, e.g. is_click=1,long_view=2 (default 1 each)"),
     Option("track_validation", "training", "bool", False,
            "score the validation day after every epoch"),
+    Option("jit_compile", "training", "bool", False,
+           "compile the training step with XLA: faster steps after a few seconds more "
+           "of tracing, for long runs; not with a strategy"),
     Option("strategy", "training", "strategy", None,
            "a tf.distribute strategy to build and train under", flag=False),
     Option("verbose", "training", "choice", 0,

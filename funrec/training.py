@@ -103,9 +103,11 @@ def _columns(train: Dataset, tasks):
     return features, labels
 
 
-def make_step(replicas, features, labels, weights, task_type, strategy=None):
+def make_step(replicas, features, labels, weights, task_type, strategy=None,
+              jit_compile=False):
     """The traced training step: ``step(rows)`` with one [batch] index tensor per
-    replica; returns each replica's per-task losses on that batch."""
+    replica; returns each replica's per-task losses on that batch. ``jit_compile``
+    has XLA fuse the step's many small operations (compiling costs seconds once)."""
     def update(replica, rows):
         batch = {k: tf.gather(v, rows) for k, v in features.items()}
         with tf.GradientTape() as tape:
@@ -120,7 +122,8 @@ def make_step(replicas, features, labels, weights, task_type, strategy=None):
         replica.optimizer.apply(grads)
         return losses
 
-    @tf.function(autograph=False)  # plain Python code: converting it only costs time
+    # autograph off: the step is plain Python code, converting it only costs time
+    @tf.function(autograph=False, jit_compile=jit_compile)
     def step(rows):
         if strategy is None:
             return [update(r, i) for r, i in zip(replicas, rows)]
@@ -140,7 +143,8 @@ def _split_for(strategy, rows: np.ndarray):
 
 def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
                  task_type: str = "binary", loss_weights=None, strategy=None,
-                 verbose: int = 0, on_epoch_end=None, on_step_end=None) -> list[dict]:
+                 jit_compile: bool = False, verbose: int = 0, on_epoch_end=None,
+                 on_step_end=None) -> list[dict]:
     """Train every replica for ``epochs`` passes over ``train``; one history each.
 
     A history holds, per epoch, the mean total loss (``loss``), each task's mean
@@ -157,7 +161,7 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     with strategy_scope(strategy):  # make the slots now: a variable made while tracing retraces
         for replica in replicas:
             replica.optimizer.build(replica.model.trainable_variables)
-    step = make_step(replicas, features, labels, weights, task_type, strategy)
+    step = make_step(replicas, features, labels, weights, task_type, strategy, jit_compile)
     rngs = [np.random.default_rng(r.seed) for r in replicas]
     steps = len(train) // batch_size
     histories = [{"loss": [], **{f"{t}_loss": [] for t in tasks}, "epoch_seconds": [],

@@ -66,6 +66,25 @@ def test_replicas_side_by_side_train_as_they_would_alone(train):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
+def test_xla_compiled_step_takes_the_same_steps(train):
+    plain, compiled = _model(train, 0), _model(train, 0)
+    for model, jit in ((plain, False), (compiled, True)):
+        fit_replicas([Replica(model, Adam(1e-2), 0)], train, train.tasks, epochs=1,
+                     batch_size=512, jit_compile=jit)
+    for a, b in zip(plain.get_weights(), compiled.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)  # XLA fuses and reorders sums
+
+
+def test_xla_with_a_strategy_is_refused_before_training():
+    import tensorflow as tf
+
+    from funrec import run_experiment
+
+    with pytest.raises(ValueError, match="jit_compile=True cannot be combined with a strategy"):
+        run_experiment("mmoe", n_rows=2_000, jit_compile=True, show=False,
+                       strategy=tf.distribute.OneDeviceStrategy("/cpu:0"))
+
+
 MIRRORED = """
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
