@@ -97,8 +97,9 @@ import pandas as pd
 
 from funrec import run_experiment
 from funrec.data.simulator import CONFLICT_LEVELS, TASKS, simulate_kuairand
-from funrec.studies import (RunCache, choose_on_validation, dense_params, format_interval,
-                            gate_params, paired_interval, parse_share)
+from funrec.studies import (RunCache, against_shared_bottom, choose_on_validation,
+                            dense_params, format_interval, gain_falls, gate_params,
+                            paired_interval, parse_share)
 
 MODELS = ("shared_bottom", "mmoe", "cgc", "ple", "single_task")
 GATED = ("mmoe", "cgc", "ple")
@@ -344,22 +345,6 @@ def add_gains(frame: pd.DataFrame) -> pd.DataFrame:
             .reset_index(drop=True))
 
 
-def paired(frame: pd.DataFrame, a: dict, b: dict | None, column: str) -> dict:
-    """Interval of ``column`` at selection ``a`` minus at ``b``, paired by seed."""
-    def pick(selection):
-        rows = frame
-        for key, value in selection.items():
-            rows = rows[rows[key] == value]
-        return rows.set_index("seed")[column]
-
-    first = pick(a)
-    if b is None:
-        return paired_interval(first.to_numpy())
-    second = pick(b)
-    seeds = first.index.intersection(second.index)
-    return paired_interval((first[seeds] - second[seeds]).to_numpy())
-
-
 SUMMARY_TASKS = TASKS + ("macro",)
 
 
@@ -397,47 +382,34 @@ def _choices_table(chosen: dict, grid: dict) -> str:
     return f"({how}.)\n\n" + table.to_markdown(index=False)
 
 
+def _interval_table(intervals: pd.DataFrame, index) -> str:
+    """Intervals (one row per task) as a markdown table with a column per task."""
+    text = intervals.assign(text=[format_interval(row, 100) for row in
+                                  intervals.to_dict("records")])
+    return text.pivot_table(index=index, columns="task", values="text", aggfunc="first",
+                            sort=False)[list(SUMMARY_TASKS)].reset_index().to_markdown(index=False)
+
+
 def _gains_table(mtl: pd.DataFrame, levels) -> str:
-    rows = [dict(width=width, model=name, level=level, **{
-                f"gain_{t}": format_interval(paired(group, dict(level=level), None,
-                                                    f"gain_{t}"), 100) for t in SUMMARY_TASKS})
-            for (width, name), group in mtl.groupby(["width", "model"], sort=False)
-            for level in levels]
-    return pd.DataFrame(rows).to_markdown(index=False)
+    gains = pd.DataFrame([dict(width=width, model=name, level=level, task=t,
+                               **paired_interval(group.loc[group.level == level,
+                                                           f"gain_{t}"].to_numpy()))
+                          for (width, name), group in mtl.groupby(["width", "model"], sort=False)
+                          for level in levels for t in SUMMARY_TASKS])
+    return _interval_table(gains, ["width", "model", "level"])
 
 
 def _falls_table(mtl: pd.DataFrame, first: str, last: str) -> str:
-    rows = [dict(width=width, model=name, **{
-                f"fall_{t}": format_interval(paired(group, dict(level=first), dict(level=last),
-                                                    f"gain_{t}"), 100) for t in SUMMARY_TASKS})
-            for (width, name), group in mtl.groupby(["width", "model"], sort=False)]
-    return pd.DataFrame(rows).to_markdown(index=False)
+    return _interval_table(gain_falls(mtl, first, last, SUMMARY_TASKS), ["width", "model"])
 
 
 def _gated_table(mtl: pd.DataFrame, first: str, last: str) -> str:
-    """Each gated model's macro gain minus the Shared-Bottom's at both ends, and its fall
-    minus the Shared-Bottom's fall per task (a difference of differences)."""
-    rows = []
-    for width, group in mtl.groupby("width"):
-        for name in (m for m in GATED if m in set(group.model)):
-            row = dict(width=width, model=name)
-            for level in (first, last):
-                row[f"macro_minus_sb_at_{level}"] = format_interval(paired(
-                    group, dict(model=name, level=level),
-                    dict(model="shared_bottom", level=level), "gain_macro"), 100)
-            for t in SUMMARY_TASKS:
-                mine, sb = (_falls(group[group.model == m], first, last, f"gain_{t}")
-                            for m in (name, "shared_bottom"))
-                seeds = mine.index.intersection(sb.index)
-                row[f"fall_{t}_minus_sb"] = format_interval(
-                    paired_interval((mine[seeds] - sb[seeds]).to_numpy()), 100)
-            rows.append(row)
-    return pd.DataFrame(rows).to_markdown(index=False) if rows else "(no gated model ran)"
-
-
-def _falls(group: pd.DataFrame, first: str, last: str, column: str) -> pd.Series:
-    by_level = group.pivot_table(index="seed", columns="level", values=column)
-    return by_level[first] - by_level[last]
+    """Each gated model's gain minus the Shared-Bottom's at both ends, and its fall
+    minus the Shared-Bottom's fall (a difference of differences), per task."""
+    versus = against_shared_bottom(mtl, first, last, SUMMARY_TASKS)
+    if versus.empty:
+        return "(no gated model ran)"
+    return _interval_table(versus, ["width", "model", "comparison"])
 
 
 # ----------------------------------------------------------------- main

@@ -1,17 +1,21 @@
-"""Seconds per click of the chapters' explorers: train, score, draw, as in the book.
+"""Seconds per click of the chapters' explorers, each click trained on the spot.
 
-    python benchmarks/explorer_clicks.py
+    python benchmarks/explorer_clicks.py [--repeats 3]
 
-Each explorer is clicked once to warm up (the first click also draws the tiny
-data set), then once per setting below; the time is the whole update, from the
-click to the drawn heatmap and table. The side-by-side chapter's explorer is two
-``run_experiment`` calls on 30,000 impressions, and the Shared-Bottom chapter's is
-``funrec.diagnostics.train_with_cosines`` on 20,000 impressions; both are timed
-without drawing.
+Every explorer is clicked as a reader would: its settings below in turn, ``--repeats``
+times over (so each setting is computed again from scratch, never looked up), after
+one warm-up click that also draws the tiny simulated log. A click is timed from the
+button to the drawn figure and table for the MMoE and PLE explorers (their own
+``update``); the Shared-Bottom chapter's explorer (``train_with_cosines`` on the
+clickbait story) and the side-by-side explorer (two ``run_experiment`` calls) are
+timed without drawing, with the same arguments as their chapters. Printed: every
+click, then the median per setting and per explorer.
 """
 
+import argparse
 import contextlib
 import io
+import statistics
 import time
 
 import matplotlib
@@ -20,38 +24,71 @@ matplotlib.use("Agg")
 
 from funrec import run_experiment  # noqa: E402
 from funrec.diagnostics import train_with_cosines  # noqa: E402
-from funrec.widgets import mmoe_explorer, ple_explorer  # noqa: E402
+from funrec.widgets import TINY, mmoe_explorer, ple_explorer  # noqa: E402
 
 
-def click(explorer, **settings) -> float:
-    for name, value in settings.items():
-        explorer.controls[name].value = value
+def timed(action) -> float:
     start = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):  # outside Jupyter it would print
-        explorer.update()
+    with contextlib.redirect_stdout(io.StringIO()):  # outside Jupyter an explorer prints
+        action()
     return time.perf_counter() - start
 
 
-mmoe, ple = mmoe_explorer(), ple_explorer()
-click(mmoe)
-click(ple)
-for settings in (dict(model="mmoe", num_experts=4), dict(model="omoe", num_experts=4),
-                 dict(model="mmoe", num_experts=8)):
-    print(f"mmoe explorer {settings}: {click(mmoe, **settings):.1f} s", flush=True)
-for levels in (1, 2, 3):
-    print(f"ple explorer num_levels={levels}: {click(ple, num_levels=levels):.1f} s", flush=True)
-
-for pair in (("shared_bottom", "mmoe"), ("mmoe", "ple"), ("ple", "single_task")):
-    start = time.perf_counter()
-    for name in pair:
-        run_experiment(name, conflict="conflicting", n_rows=30_000, epochs=1, show=False)
-    print(f"side-by-side explorer {pair}: {time.perf_counter() - start:.1f} s", flush=True)
+def clicker(explorer):
+    """A click on ``explorer`` with the given control values."""
+    def click(**settings):
+        for name, value in settings.items():
+            explorer.controls[name].value = value
+        explorer.update()
+    return click
 
 
-tiny = dict(n_rows=20_000, epochs=1, batch_size=512, every=4)  # the chapter's explorer
-train_with_cosines(1.0, **tiny)
-for width in ((128, 64), (4,)):
-    start = time.perf_counter()
-    train_with_cosines(1.0, bottom_units=width, **tiny)
-    print(f"shared-bottom explorer bottom={width}: {time.perf_counter() - start:.1f} s",
-          flush=True)
+def side_by_side(conflict, models):
+    for name in models:
+        run_experiment(name, conflict=conflict, show=False, **TINY)
+
+
+def cosines(conflict, bottom_units):
+    train_with_cosines(conflict, story="clickbait", bottom_units=bottom_units, **TINY)
+
+
+EXPLORERS = {
+    "MMoE chapter": (clicker(mmoe_explorer()), [
+        dict(model="mmoe", num_experts=4), dict(model="omoe", num_experts=4),
+        dict(model="mmoe", num_experts=8)]),
+    "PLE chapter": (clicker(ple_explorer()), [
+        dict(num_levels=1), dict(num_levels=2), dict(num_levels=3)]),
+    "Shared-Bottom chapter": (cosines, [
+        dict(conflict=1.0, bottom_units=(128, 64)), dict(conflict=1.0, bottom_units=(4,))]),
+    "side by side": (side_by_side, [
+        dict(conflict="partly_shared", models=("shared_bottom", "mmoe")),
+        dict(conflict="partly_shared", models=("mmoe", "ple")),
+        dict(conflict="clickbait", models=("ple", "single_task"))]),
+}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="clicks per setting (default 3)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}.")
+    summary = []
+    for explorer, (click, settings) in EXPLORERS.items():
+        timed(lambda: click(**settings[0]))  # warm-up: draws the data, imports
+        seconds = {i: [] for i in range(len(settings))}
+        for _ in range(args.repeats):
+            for i, setting in enumerate(settings):
+                seconds[i].append(timed(lambda: click(**setting)))
+                print(f"{explorer} {setting}: {seconds[i][-1]:.1f} s", flush=True)
+        every = [s for values in seconds.values() for s in values]
+        for i, setting in enumerate(settings):
+            summary.append(f"| {explorer} | {setting} | {statistics.median(seconds[i]):.1f} |")
+        summary.append(f"| {explorer} | all settings | {statistics.median(every):.1f} |")
+    print(f"\nMedian seconds per click ({args.repeats} clicks per setting):\n")
+    print("| explorer | setting | median s |\n|---|---|---|")
+    print("\n".join(summary))
+
+
+if __name__ == "__main__":
+    main()

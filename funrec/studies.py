@@ -215,3 +215,57 @@ def gain_intervals(frame: pd.DataFrame, metric: str = "gain_macro") -> pd.DataFr
                          level=group["level"].iloc[0] if "level" in group else None,
                          **paired_interval(group[metric].to_numpy())))
     return pd.DataFrame(rows)
+
+
+def _by_seed(frame: pd.DataFrame, column: str, **selection) -> pd.Series:
+    rows = frame
+    for key, value in selection.items():
+        rows = rows[rows[key] == value]
+    return rows.set_index("seed")[column]
+
+
+def paired_by_seed(frame: pd.DataFrame, column: str, first: dict, second: dict) -> dict:
+    """Interval of ``column`` at selection ``first`` minus at ``second`` (each a dict of
+    column values, e.g. ``dict(model="mmoe", level="shared_drivers")``), paired by seed."""
+    a, b = _by_seed(frame, column, **first), _by_seed(frame, column, **second)
+    seeds = a.index.intersection(b.index)
+    return paired_interval((a[seeds] - b[seeds]).to_numpy())
+
+
+def gain_falls(frame: pd.DataFrame, first: str, last: str, tasks) -> pd.DataFrame:
+    """How far each model's MTL gain falls from level ``first`` to level ``last``, per
+    width and task (``gain_<task>``), as a paired interval over seeds (positive: the
+    gain fell), from a capacity-study table."""
+    rows = []
+    mtl = frame.dropna(subset=["gain_macro"])
+    for (width, model), group in mtl.groupby(["width", "model"], sort=False):
+        for task in tasks:
+            rows.append(dict(width=width, model=model, task=task, **paired_by_seed(
+                group, f"gain_{task}", dict(level=first), dict(level=last))))
+    return pd.DataFrame(rows)
+
+
+def against_shared_bottom(frame: pd.DataFrame, first: str, last: str, tasks) -> pd.DataFrame:
+    """Each gated model against the Shared-Bottom of the same width, paired by seed:
+    its gain minus the Shared-Bottom's at levels ``first`` and ``last``, and its fall
+    minus the Shared-Bottom's fall (a difference of differences)."""
+    falls = {}
+    for (width, model), group in frame.dropna(subset=["gain_macro"]).groupby(["width", "model"]):
+        for task in tasks:
+            by_level = group.pivot_table(index="seed", columns="level", values=f"gain_{task}")
+            falls[width, model, task] = by_level[first] - by_level[last]
+    rows = []
+    for (width, model, task), fall in falls.items():
+        if model == "shared_bottom":
+            continue
+        base = falls[width, "shared_bottom", task]
+        seeds = fall.index.intersection(base.index)
+        column = f"gain_{task}"
+        at = {f"minus_sb_at_{level}": paired_by_seed(
+                  frame[frame.width == width], column, dict(model=model, level=level),
+                  dict(model="shared_bottom", level=level)) for level in (first, last)}
+        at["fall_minus_sb_fall"] = paired_interval((fall[seeds] - base[seeds]).to_numpy())
+        for comparison, interval in at.items():
+            rows.append(dict(width=width, model=model, task=task, comparison=comparison,
+                             **interval))
+    return pd.DataFrame(rows)
