@@ -215,6 +215,15 @@ def plain(text: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
 
 
+def click(driver, element) -> None:
+    """Click as a reader does, with the element in the middle of the screen (at its edge the
+    page's sticky header would take the click)."""
+    # "instant": the theme scrolls smoothly, and a click would not wait for the scroll.
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
+                          element)
+    element.click()
+
+
 def quiz_feedback(driver, wrapper) -> str:
     return " ".join(wrapper.find_element(By.CSS_SELECTOR, ".Feedback").text.split())
 
@@ -237,16 +246,17 @@ def test_quiz_renders_and_explains_a_wrong_answer_offline(browser, site, page):
     buttons = {" ".join(b.text.split()): b for b in wrapper.find_elements(By.CSS_SELECTOR,
                                                                            ".MCButton")}
     wrong = next(a for a in question["answers"] if not a["correct"])
-    buttons[plain(wrong["answer"])].click()
+    click(browser, buttons[plain(wrong["answer"])])
     assert quiz_feedback(browser, wrapper) == plain(wrong["feedback"])
     assert "incorrect" in wrapper.find_element(By.CSS_SELECTOR, ".Feedback").get_attribute("class")
     right = next(a for a in question["answers"] if a["correct"])
-    buttons[plain(right["answer"])].click()
+    click(browser, buttons[plain(right["answer"])])
     assert quiz_feedback(browser, wrapper) == plain(right["feedback"])
 
     for index, numeric in ((i, q) for i, q in enumerate(questions) if q["type"] == "numeric"):
         answer = next(a for a in numeric["answers"] if "value" in a and not a["correct"])
         field = wrappers[index].find_element(By.CSS_SELECTOR, "input[type='text']")
+        click(browser, field)
         field.send_keys(f"{answer['value']}\n")
         assert quiz_feedback(browser, wrappers[index]) == plain(answer["feedback"])
 
