@@ -1,10 +1,11 @@
 """The classroom kit (scripts/classroom.py): every chapter's autograded assignment, built
 by Otter Assign from classroom/<chapter>.ipynb, gives students a notebook without the
-solution or the hidden tests, and grading without Docker gives a correct sample
-submission full marks and a wrong one less (tests/classroom/<chapter>/*.py)."""
+solution or the hidden tests, and grading without Docker gives the reference solution and
+a correct sample submission full marks and a wrong one less (tests/classroom/<chapter>/)."""
 
 import json
 import pathlib
+import shutil
 import sys
 import zipfile
 
@@ -112,10 +113,13 @@ def test_grading_gives_the_correct_sample_full_marks_and_the_wrong_one_less(kit,
     folder = tmp_path / "submissions"
     for sample in ("correct", "wrong"):
         submission(built[chapter]["student"], SAMPLES / chapter / f"{sample}.py", folder)
+    # The reference solution, as the book and the teacher's notebook show it, graded too.
+    shutil.copy(built[chapter]["solution"], folder / "reference.ipynb")
     scores = classroom.grade(chapter, [folder], out).set_index("submission")
     right, wrong = scores.loc["correct.ipynb"], scores.loc["wrong.ipynb"]
     assert right.possible == classroom.read_master(chapter)[0].points
     assert right.score == right.possible, right.failed
+    assert scores.loc["reference.ipynb"].score == right.possible
     assert wrong.score < wrong.possible
     # The wrong sample passes the public test: the hidden tests are what catch it.
     assert wrong.public_passed, wrong.failed
