@@ -58,6 +58,40 @@ def test_chapter_has_the_book_shape(path):
         "no absolute paths"
 
 
+EXERCISE_START = re.compile(r"```\{exercise-start\}[^\n]*\n((?::[\w-]+:[^\n]*\n)*)")
+
+
+def exercise_options(markdown: str) -> list[dict]:
+    """Each exercise's options (label, class) as written under ``exercise-start``."""
+    return [dict(re.findall(r":([\w-]+):\s*([^\n]*)", options))
+            for options in EXERCISE_START.findall(markdown)]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_has_the_classroom_shape(path):
+    """At least four exercises, each with its solution, one of them autograded (its
+    assignment in classroom/), and a self-check quiz of at least three questions before
+    the exercises."""
+    from funrec.notebook import quiz_questions
+
+    cells = nbformat.read(path, as_version=4).cells
+    markdown = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    exercises = exercise_options(markdown)
+    assert len(exercises) >= 4, f"{path.name}: {len(exercises)} exercises"
+    for options in exercises:
+        assert f"{{solution-start}} {options['label']}" in markdown, options
+    graded = [o for o in exercises if "autograded" in o.get("class", "").split()]
+    assert graded, f"{path.name}: no exercise of class autograded"
+    assert f"```{{autograded}} {path.stem}\n" in markdown
+    assert (ROOT / "classroom" / f"{path.stem}.ipynb").exists()
+    quiz = [i for i, c in enumerate(cells)
+            if c.cell_type == "code" and f'self_check("{path.stem}")' in c.source]
+    exercises_at = next(i for i, c in enumerate(cells) if "## Exercises" in c.source)
+    assert len(quiz) == 1 and quiz[0] < exercises_at, "one self-check, before the exercises"
+    assert "remove-input" in cells[quiz[0]].metadata.get("tags", [])
+    assert len(quiz_questions(path.stem)) >= 3
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_stored_outputs_are_only_those_nbval_checks(path):
     notebook = nbformat.read(path, as_version=4)
@@ -193,10 +227,40 @@ def test_student_edition_leaves_out_every_solution_and_its_code(tmp_path):
         page = (tmp_path / "_build" / "html" / "book" / f"{path.stem}.html").read_text()
         notebook = nbformat.read(path, as_version=4)
         exercises = sum(c.source.count("{exercise-start}") for c in notebook.cells)
-        assert page.count('class="exercise admonition"') == exercises, path.stem
+        boxes = [c for c in re.findall(r'<div class="([^"]*)"', page)
+                 if {"exercise", "admonition"} <= set(c.split())]
+        assert len(boxes) == exercises, path.stem
         assert "solution-content" not in page and "Solution to" not in page, path.stem
         text = page_text(page)
         snippets = solution_snippets(notebook)
         assert len(snippets) >= exercises
         for snippet in snippets:
             assert snippet not in text, (path.stem, snippet)
+
+
+def test_teacher_edition_adds_tests_and_grading_notes_and_builds_the_kit(tmp_path):
+    """The teacher edition (built here without running the chapters) shows, under each
+    autograded exercise, the reference solution and every test, hidden ones marked, with
+    the grading notes; beside the book it holds each chapter's student notebook and
+    autograder."""
+    from build_book import edition_config, main
+    from classroom import read_master
+
+    assert edition_config(False, True, teacher=True)["sphinx"]["config"]["teacher_edition"]
+    with pytest.raises(ValueError, match="--student or --teacher"):
+        edition_config(True, True, teacher=True)
+
+    assert main(["--teacher", "--no-execute", "--out", str(tmp_path), "-q"]) == 0
+    for path in CHAPTERS:
+        page = page_text((tmp_path / "_build" / "html" / "book" / f"{path.stem}.html").read_text())
+        assert "For the teacher: question" in page, path.stem
+        for question in read_master(path.stem):
+            longest = max(question.solution[0].splitlines(), key=len)
+            assert " ".join(longest.split()) in page, (path.stem, longest)
+            for test in question.tests:
+                name = test.source.split("def ", 1)[1].split("(", 1)[0]
+                assert name in page and test.failure_message in page, (path.stem, name)
+            assert page.count("hidden test,") == sum(t.hidden for t in question.tests)
+        kit = tmp_path / "classroom" / path.stem
+        assert (kit / "student" / f"{path.stem}.ipynb").exists()
+        assert list((kit / "autograder").glob("*.zip")), path.stem

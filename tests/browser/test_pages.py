@@ -7,17 +7,19 @@ Run after the book is built (the README's test command does both):
 
 Each page must log no console error, load nothing from another host, typeset every
 equation, load every image, show each explorer's stand-in figure, and open its sidebar
-at phone width. Screenshots of each page at 1280 and 400 px go to _build/screenshots/.
+at phone width; each chapter's self-check quiz must draw itself and answer clicks. Screenshots of each page at 1280 and 400 px go to _build/screenshots/.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import html
 import http.server
 import json
 import os
 import pathlib
+import re
 import shutil
 import tempfile
 import threading
@@ -201,3 +203,81 @@ def test_sidebar_opens_at_phone_width(browser, site, page):
     shown = browser.execute_script(f"return {visible}", links)
     assert shown > 0, f"{page}: the sidebar did not open at {PHONE[0]} px"
     browser.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '_')[:-5]}-400-sidebar.png"))
+
+
+QUIZZES = ROOT / "funrec" / "quizzes"
+QUIZ_PAGES = [p for p in PAGES if p.startswith("book/")
+              and (QUIZZES / f"{p.removeprefix('book/').removesuffix('.html')}.json").exists()]
+
+
+def plain(text: str) -> str:
+    """Text as a page shows it: tags gone, entities decoded, spaces collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
+
+
+def click(driver, element) -> None:
+    """Click as a reader does, with the element in the middle of the screen (at its edge the
+    page's sticky header would take the click)."""
+    # "instant": the theme scrolls smoothly, and a click would not wait for the scroll.
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
+                          element)
+    element.click()
+
+
+def quiz_feedback(driver, wrapper) -> str:
+    return " ".join(wrapper.find_element(By.CSS_SELECTOR, ".Feedback").text.split())
+
+
+@pytest.mark.parametrize("page", QUIZ_PAGES)
+def test_quiz_renders_and_explains_a_wrong_answer_offline(browser, site, page):
+    """The self-check quiz draws every question with no kernel, a wrong answer shows its own
+    explanation and a right one is marked right, and nothing is asked of another host."""
+    questions = json.loads((QUIZZES / f"{page.removeprefix('book/').removesuffix('.html')}"
+                                      ".json").read_text())
+    browser.get_log("browser"), browser.get_log("performance")
+    load(browser, site + page)
+    drawn = wait_for(browser, f"document.querySelectorAll('.Quiz').length >= {len(questions)}")
+    wrappers = browser.find_elements(By.CSS_SELECTOR, ".Quiz")
+    assert drawn and len(wrappers) == len(questions), f"{page}: {len(wrappers)} questions drawn"
+
+    first = next(i for i, q in enumerate(questions) if q["type"] == "multiple_choice")
+    question, wrapper = questions[first], wrappers[first]
+    assert plain(question["question"]) in " ".join(wrapper.text.split())
+    buttons = {" ".join(b.text.split()): b for b in wrapper.find_elements(By.CSS_SELECTOR,
+                                                                           ".MCButton")}
+    wrong = next(a for a in question["answers"] if not a["correct"])
+    click(browser, buttons[plain(wrong["answer"])])
+    assert quiz_feedback(browser, wrapper) == plain(wrong["feedback"])
+    assert "incorrect" in wrapper.find_element(By.CSS_SELECTOR, ".Feedback").get_attribute("class")
+    right = next(a for a in question["answers"] if a["correct"])
+    click(browser, buttons[plain(right["answer"])])
+    assert quiz_feedback(browser, wrapper) == plain(right["feedback"])
+
+    for index, numeric in ((i, q) for i, q in enumerate(questions) if q["type"] == "numeric"):
+        answer = next(a for a in numeric["answers"] if "value" in a and not a["correct"])
+        field = wrappers[index].find_element(By.CSS_SELECTOR, "input[type='text']")
+        click(browser, field)
+        field.send_keys(f"{answer['value']}\n")
+        assert quiz_feedback(browser, wrappers[index]) == plain(answer["feedback"])
+
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, f"{page}: console errors {errors}"
+    assert not other_hosts(requested_urls(browser)), f"{page}: asked another host"
+
+
+def test_the_book_shows_reference_solutions_but_no_hidden_test():
+    """The book (not the teacher edition) shows each autograded exercise's reference
+    solution, and none of its tests or grading notes."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from classroom import chapters, read_master
+
+    for chapter in chapters():
+        page = (HTML / "book" / f"{chapter}.html").read_text()
+        text = plain(page)
+        assert "For the teacher" not in text and "teacher-notes" not in page, chapter
+        for question in read_master(chapter):
+            assert plain(max(question.solution[0].splitlines(), key=len)) in text, chapter
+            for test in question.tests:
+                assert test.source.split("def ", 1)[1].split("(", 1)[0] not in text, chapter
