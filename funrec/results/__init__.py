@@ -9,11 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 PRODUCED_BY = {
+    # Each ran as two one-thread processes on one cache (the scripts' --share, see their
+    # docstrings); one process of two threads runs the same grid, equal up to rounding.
     "capacity_conflict": "python benchmarks/capacity_conflict.py --cache .cache/capacity_conflict",
     "mmoe_synthetic": "python benchmarks/mmoe_synthetic.py --cache .cache/mmoe_synthetic",
-    # The first study, on the old clickbait-only knob, kept until the chapters use the
-    # capacity study; its script was replaced by capacity_conflict.py.
-    "conflict_study": "git show 5f698db:benchmarks/conflict_study.py (replaced)",
 }
 
 # The columns the book relies on in each study's table.
