@@ -98,7 +98,7 @@ import pandas as pd
 from funrec import run_experiment
 from funrec.data.simulator import CONFLICT_LEVELS, TASKS, simulate_kuairand
 from funrec.studies import (RunCache, against_shared_bottom, choose_on_validation,
-                            dense_params, format_interval, gain_falls, gate_params,
+                            dense_params, gain_falls, gate_params, interval_table,
                             paired_interval, parse_share)
 
 MODELS = ("shared_bottom", "mmoe", "cgc", "ple", "single_task")
@@ -383,11 +383,7 @@ def _choices_table(chosen: dict, grid: dict) -> str:
 
 
 def _interval_table(intervals: pd.DataFrame, index) -> str:
-    """Intervals (one row per task) as a markdown table with a column per task."""
-    text = intervals.assign(text=[format_interval(row, 100) for row in
-                                  intervals.to_dict("records")])
-    return text.pivot_table(index=index, columns="task", values="text", aggfunc="first",
-                            sort=False)[list(SUMMARY_TASKS)].reset_index().to_markdown(index=False)
+    return interval_table(intervals, index, SUMMARY_TASKS).reset_index().to_markdown(index=False)
 
 
 def _gains_table(mtl: pd.DataFrame, levels) -> str:

@@ -232,30 +232,34 @@ def paired_by_seed(frame: pd.DataFrame, column: str, first: dict, second: dict) 
     return paired_interval((a[seeds] - b[seeds]).to_numpy())
 
 
+def _falls_by_seed(frame: pd.DataFrame, first: str, last: str, tasks) -> dict:
+    """(width, model, task) -> the gain at level ``first`` minus at ``last``, per seed."""
+    falls = {}
+    mtl = frame.dropna(subset=["gain_macro"])  # the baseline has no gain of its own
+    for (width, model), group in mtl.groupby(["width", "model"], sort=False):
+        for task in tasks:
+            falls[width, model, task] = (_by_seed(group, f"gain_{task}", level=first)
+                                         - _by_seed(group, f"gain_{task}", level=last))
+    return falls
+
+
 def gain_falls(frame: pd.DataFrame, first: str, last: str, tasks) -> pd.DataFrame:
     """How far each model's MTL gain falls from level ``first`` to level ``last``, per
     width and task (``gain_<task>``), as a paired interval over seeds (positive: the
     gain fell), from a capacity-study table."""
-    rows = []
-    mtl = frame.dropna(subset=["gain_macro"])
-    for (width, model), group in mtl.groupby(["width", "model"], sort=False):
-        for task in tasks:
-            rows.append(dict(width=width, model=model, task=task, **paired_by_seed(
-                group, f"gain_{task}", dict(level=first), dict(level=last))))
-    return pd.DataFrame(rows)
+    return pd.DataFrame([dict(width=width, model=model, task=task,
+                              **paired_interval(fall.dropna().to_numpy()))
+                         for (width, model, task), fall in
+                         _falls_by_seed(frame, first, last, tasks).items()])
 
 
 def against_shared_bottom(frame: pd.DataFrame, first: str, last: str, tasks) -> pd.DataFrame:
     """Each gated model against the Shared-Bottom of the same width, paired by seed:
     its gain minus the Shared-Bottom's at levels ``first`` and ``last``, and its fall
     minus the Shared-Bottom's fall (a difference of differences)."""
-    falls = {}
-    for (width, model), group in frame.dropna(subset=["gain_macro"]).groupby(["width", "model"]):
-        for task in tasks:
-            by_level = group.pivot_table(index="seed", columns="level", values=f"gain_{task}")
-            falls[width, model, task] = by_level[first] - by_level[last]
+    falls = _falls_by_seed(frame, first, last, tasks)
     rows = []
-    for (width, model, task), fall in falls.items():
+    for (width, model, task), fall in sorted(falls.items(), key=lambda item: item[0][:2]):
         if model == "shared_bottom":
             continue
         base = falls[width, "shared_bottom", task]
@@ -269,3 +273,13 @@ def against_shared_bottom(frame: pd.DataFrame, first: str, last: str, tasks) -> 
             rows.append(dict(width=width, model=model, task=task, comparison=comparison,
                              **interval))
     return pd.DataFrame(rows)
+
+
+def interval_table(intervals: pd.DataFrame, index, tasks, scale: float = 100.0) -> pd.DataFrame:
+    """Intervals with one row per task (from :func:`gain_falls` or
+    :func:`against_shared_bottom`) as text, ``mean [low, high]`` times ``scale``, one
+    column per task and one row per ``index`` value."""
+    text = intervals.assign(text=[format_interval(row, scale) for row in
+                                  intervals.to_dict("records")])
+    return text.pivot_table(index=index, columns="task", values="text", aggfunc="first",
+                            sort=False)[list(tasks)]
