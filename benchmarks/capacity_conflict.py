@@ -97,9 +97,9 @@ import pandas as pd
 
 from funrec import run_experiment
 from funrec.data.simulator import CONFLICT_LEVELS, TASKS, simulate_kuairand
-from funrec.studies import (RunCache, against_shared_bottom, choose_on_validation,
-                            dense_params, gain_falls, gate_params, interval_table,
-                            paired_interval, parse_share)
+from funrec.studies import (RunCache, add_share_option, against_shared_bottom,
+                            choose_on_validation, dense_params, gain_falls, gate_params,
+                            interval_table, paired_interval)
 
 MODELS = ("shared_bottom", "mmoe", "cgc", "ple", "single_task")
 GATED = ("mmoe", "cgc", "ple")
@@ -417,10 +417,7 @@ def main(argv=None):
     parser.add_argument("--story", default="drivers", choices=sorted(CONFLICT_LEVELS),
                         help="simulator story (default: drivers)")
     parser.add_argument("--out", help="folder for the CSV and the summary")
-    parser.add_argument("--share", default="1/1", type=parse_share, metavar="PART/PARTS",
-                        help="run every PARTS-th run, from the PART-th, in this process; "
-                             "start one process per part on the same --cache (part 1 "
-                             "writes the results)")
+    add_share_option(parser)
     args = parser.parse_args(argv)
     grid = dict(QUICK if args.quick else FULL, story=args.story)
     levels = tuple(CONFLICT_LEVELS[args.story])

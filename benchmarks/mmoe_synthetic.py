@@ -59,8 +59,8 @@ import pandas as pd
 
 from funrec import run_experiment
 from funrec.data import synthetic_regression
-from funrec.studies import (RunCache, choose_on_validation, format_interval, paired_interval,
-                            parse_share)
+from funrec.studies import (RunCache, add_share_option, choose_on_validation, format_interval,
+                            paired_interval)
 
 MODELS = ("mmoe", "shared_bottom")
 TASKS = ("task_1", "task_2")
@@ -219,16 +219,14 @@ def main(argv=None):
     parser.add_argument("--cache", required=True, help="folder of one JSON file per run")
     parser.add_argument("--quick", action="store_true", help="tiny smoke grid")
     parser.add_argument("--out", help="folder for the CSV and the summary")
-    parser.add_argument("--share", default="1/1", type=parse_share, metavar="PART/PARTS",
-                        help="run every PARTS-th run, from the PART-th, in this process; "
-                             "start one process per part on the same --cache (part 1 "
-                             "writes the results)")
+    add_share_option(parser)
     args = parser.parse_args(argv)
     grid = dict(QUICK if args.quick else FULL)
     cache = RunCache(args.cache, share=args.share)
     out = Path(args.out) if args.out else (Path(args.cache) if args.quick else RESULTS)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    keys = []  # every run this process asked for, to wait for the other parts' share
 
     def run(name, p, seed, lr):
         key = run_key(name, p, seed, lr, grid)
@@ -242,7 +240,6 @@ def main(argv=None):
               f"({record['seconds']:.1f} s; {time.perf_counter() - start:.0f} s so far)",
               flush=True)
 
-    keys = []
     for p in grid["correlations"]:
         for seed in range(grid["tuning_seeds"]):
             for name in MODELS:

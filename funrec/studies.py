@@ -8,6 +8,7 @@ Nothing here trains a model; the benchmark scripts do, through ``run_experiment`
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -92,6 +93,21 @@ def parse_share(text: str) -> tuple[int, int]:
     if not 1 <= part <= parts:
         raise ValueError(f"--share {text}: PART must be between 1 and PARTS.")
     return part - 1, parts
+
+
+def add_share_option(parser: argparse.ArgumentParser) -> None:
+    """A study script's ``--share PART/PARTS``, parsed by :func:`parse_share` (argparse
+    shows only an ``ArgumentTypeError``'s message, so a bad value is reported as one)."""
+    def share(text):
+        try:
+            return parse_share(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parser.add_argument("--share", default="1/1", type=share, metavar="PART/PARTS",
+                        help="run every PARTS-th run, from the PART-th, in this process; "
+                             "start one process per part on the same --cache (part 1 "
+                             "writes the results)")
 
 
 def to_plain(value):

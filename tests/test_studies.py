@@ -83,6 +83,13 @@ def test_share_is_parsed_and_checked(tmp_path):
         RunCache(tmp_path, share=(2, 2))
 
 
+@pytest.mark.parametrize("script", [capacity, synthetic], ids=["capacity", "synthetic"])
+def test_a_bad_share_on_the_command_line_says_what_to_write(script, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        script.main(["--cache", str(tmp_path), "--share", "3/2"])
+    assert "--share 3/2: PART must be between 1 and PARTS." in capsys.readouterr().err
+
+
 def test_paired_interval_is_the_t_interval_of_the_differences():
     interval = paired_interval([1.0, 2.0, 3.0])
     half = 4.302652729911275 / math.sqrt(3)  # t(0.975, 2) * sd / sqrt(n), sd = 1

@@ -10,7 +10,8 @@ import pandas as pd
 
 PRODUCED_BY = {
     # Each ran as two one-thread processes on one cache (the scripts' --share, see their
-    # docstrings); one process of two threads runs the same grid, equal up to rounding.
+    # docstrings). One process of two threads runs the same grid, but its tables differ in
+    # the last digits: the thread count changes float rounding, which training grows.
     "capacity_conflict": "python benchmarks/capacity_conflict.py --cache .cache/capacity_conflict",
     "mmoe_synthetic": "python benchmarks/mmoe_synthetic.py --cache .cache/mmoe_synthetic",
 }
