@@ -4,6 +4,10 @@ weights inspectable)."""
 
 from __future__ import annotations
 
+import functools
+import itertools
+import operator
+
 from ._tensorflow import keras
 
 
@@ -40,6 +44,10 @@ class Experts(keras.layers.Layer):
                                                initializer="zeros", name=f"bias_{i}"))
             d_in = d_out
 
+    def compute_output_shape(self, input_shape):
+        # Declared, so that building a model does not trace call() just to learn it.
+        return (self.num_experts, input_shape[0], self.units[-1])
+
     def call(self, x):
         h = x[None]  # [1, batch, d]: broadcast over the experts
         for kernel, bias in zip(self.kernels, self.biases):
@@ -69,6 +77,9 @@ class ExpertGate(keras.layers.Layer):
         self.hidden = mlp(hidden_units, name=f"{self.name}_hidden") if hidden_units else None
         self.logits = keras.layers.Dense(len(self.expert_names), use_bias=False)
 
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], len(self.expert_names))
+
     def call(self, x):
         if self.hidden is not None:
             x = self.hidden(x)
@@ -81,12 +92,18 @@ def mix_experts(groups, gate_input, task: str, level: int = 0, gate_units=(), ga
     ``gate`` is the gate's class (default :class:`ExpertGate`); a subclass of it
     changes how the weights are computed and keeps them inspectable."""
     names = [name for group_names, _ in groups for name in group_names]
-    outputs = [out for _, out in groups]
-    stacked = outputs[0] if len(outputs) == 1 else keras.ops.concatenate(outputs, axis=0)
     weights = (gate or ExpertGate)(names, task=task, level=level, hidden_units=gate_units,
                                    name=f"gate_L{level}_{task}")(gate_input)  # [batch, K]
+    # One group at a time, then added: concatenating the groups first gives the same
+    # sum, but a PLE's gradients through the concatenation changed in their last
+    # bits from call to call, so the same seed did not give the same model.
+    sizes = [len(group_names) for group_names, _ in groups]
+    starts = list(itertools.accumulate(sizes))[:-1]
+    per_expert = keras.ops.transpose(weights)  # [K, batch]
+    per_group = keras.ops.split(per_expert, starts, axis=0) if starts else [per_expert]
     # sum over k of g_k [batch, 1] * e_k [batch, d]: cheaper than an einsum here
-    return keras.ops.sum(keras.ops.transpose(weights)[:, :, None] * stacked, axis=0)
+    return functools.reduce(operator.add, [keras.ops.sum(g[:, :, None] * out, axis=0)
+                                           for g, (_, out) in zip(per_group, groups)])
 
 
 def task_towers(task_inputs: dict, tower_units, task_type: str = "binary") -> dict:

@@ -56,18 +56,14 @@ class Adam:
 
     def apply(self, grads) -> None:
         grads = [tf.convert_to_tensor(g) for g in grads]
-        # ResourceApplyAdam writes the weights in place, while the backward pass may still
-        # be reading them (dx = dy W^T for the layers below). Updating only once every
-        # gradient exists removes that race, which made deep PLEs differ from run to run.
-        with tf.control_dependencies(grads):
-            self.iterations.assign_add(1)
-            t = tf.cast(self.iterations, tf.float32)
-            b1_power, b2_power = self.beta_1 ** t, self.beta_2 ** t
-            for variable, grad, m, v in zip(self.variables, grads, self.m, self.v):
-                tf.raw_ops.ResourceApplyAdam(
-                    var=variable.handle, m=m.handle, v=v.handle, beta1_power=b1_power,
-                    beta2_power=b2_power, lr=self.learning_rate, beta1=self.beta_1,
-                    beta2=self.beta_2, epsilon=self.epsilon, grad=grad)
+        self.iterations.assign_add(1)
+        t = tf.cast(self.iterations, tf.float32)
+        b1_power, b2_power = self.beta_1 ** t, self.beta_2 ** t
+        for variable, grad, m, v in zip(self.variables, grads, self.m, self.v):
+            tf.raw_ops.ResourceApplyAdam(
+                var=variable.handle, m=m.handle, v=v.handle, beta1_power=b1_power,
+                beta2_power=b2_power, lr=self.learning_rate, beta1=self.beta_1,
+                beta2=self.beta_2, epsilon=self.epsilon, grad=grad)
 
 
 @dataclass
