@@ -99,10 +99,10 @@ def mix_experts(groups, gate_input, task: str, level: int = 0, gate_units=(), ga
     # bits from call to call, so the same seed did not give the same model.
     sizes = [len(group_names) for group_names, _ in groups]
     starts = list(itertools.accumulate(sizes))[:-1]
-    per_expert = keras.ops.transpose(weights)  # [K, batch]
+    per_expert = keras.ops.expand_dims(keras.ops.transpose(weights), -1)  # [K, batch, 1]
     per_group = keras.ops.split(per_expert, starts, axis=0) if starts else [per_expert]
     # sum over k of g_k [batch, 1] * e_k [batch, d]: cheaper than an einsum here
-    return functools.reduce(operator.add, [keras.ops.sum(g[:, :, None] * out, axis=0)
+    return functools.reduce(operator.add, [keras.ops.sum(g * out, axis=0)
                                            for g, (_, out) in zip(per_group, groups)])
 
 

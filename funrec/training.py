@@ -59,11 +59,14 @@ class Adam:
         self.iterations.assign_add(1)
         t = tf.cast(self.iterations, tf.float32)
         b1_power, b2_power = self.beta_1 ** t, self.beta_2 ** t
+        # One constant each for all variables (a Python float becomes one per use).
+        lr, beta_1, beta_2, epsilon = (tf.constant(x, tf.float32) for x in (
+            self.learning_rate, self.beta_1, self.beta_2, self.epsilon))
         for variable, grad, m, v in zip(self.variables, grads, self.m, self.v):
             tf.raw_ops.ResourceApplyAdam(
                 var=variable.handle, m=m.handle, v=v.handle, beta1_power=b1_power,
-                beta2_power=b2_power, lr=self.learning_rate, beta1=self.beta_1,
-                beta2=self.beta_2, epsilon=self.epsilon, grad=grad)
+                beta2_power=b2_power, lr=lr, beta1=beta_1, beta2=beta_2, epsilon=epsilon,
+                grad=grad)
 
 
 @dataclass
