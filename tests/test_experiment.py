@@ -55,7 +55,7 @@ def test_same_arguments_give_the_same_table_in_another_process(mmoe_result):
 
 
 def test_a_three_level_ple_trains_the_same_model_three_times():
-    # Four processes once gave three different models here (see mix_experts).
+    # Four processes once gave four different sets of weights here (see mix_experts).
     setting = dict(n_rows=30_000, epochs=1, batch_size=512, num_levels=3, show=False)
     first, *others = (run_experiment("ple", **setting) for _ in range(3))
     for other in others:

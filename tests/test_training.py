@@ -124,8 +124,8 @@ def test_fused_adam_takes_the_same_steps_as_keras_adam():
 
 def test_a_ples_gradients_are_the_same_on_every_call(train):
     # A 2-level PLE's shared experts feed four gates. While mix_experts concatenated
-    # the expert groups, their gradient changed in its last bits on about 1 call in 30,
-    # so the same seed could train a different model; 200 calls caught it every time.
+    # the expert groups, their gradient changed in its last bits on 2 to 5 calls in 100,
+    # so the same seed could train a different model; 200 calls caught it on that code.
     import tensorflow as tf
 
     from funrec.training import task_loss
