@@ -12,7 +12,7 @@ from ._tensorflow import keras, tf
 from .data import simulate_kuairand
 from .features import feature_columns
 from .models import BUILDERS
-from .training import fit
+from .training import fit, seed_initial_weights
 
 
 def shared_variables(model: keras.Model) -> list:
@@ -83,16 +83,15 @@ def train_with_cosines(conflict, n_rows=60_000, epochs=2, batch_size=1024, every
 
     Returns the cosines (one column per pair of tasks, one row per logged step),
     the trained model and the test day."""
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
+    seed_initial_weights(seed)
     train, _, test = simulate_kuairand(n_rows=n_rows, conflict=conflict, story=story,
                                        seed=0).split_by_date()
-    model = BUILDERS["shared_bottom"](feature_columns(train), train.tasks,
-                                      bottom_units=bottom_units)
+    columns = feature_columns(train)
+    model = BUILDERS["shared_bottom"](columns, train.tasks, bottom_units=bottom_units)
     probe = train.take(np.arange(2048))
     log = GradientCosineLog(model, probe.features, probe.labels, every=every)
     fit(model, train, train.tasks, epochs, batch_size, learning_rate=1e-2, seed=seed,
-        on_step_end=log)
+        on_step_end=log, architecture=("shared_bottom", bottom_units, tuple(columns)))
     cosines = log.frame().pivot(index="step", columns="pair", values="cosine")
     return cosines, model, test
 

@@ -19,7 +19,7 @@ from .models import BUILDERS, gate_weights, predict
 from .options import (MODEL_NAMES, check_loss_weights, check_tasks, fit_batch_size,
                       model_options, option_names, simulator_defaults, split_options)
 from .report import format_table
-from .training import Adam, Replica, fit_replicas, strategy_scope
+from .training import Adam, Replica, fit_replicas, seed_initial_weights, strategy_scope
 
 __all__ = ["run_experiment", "ExperimentResult", "format_table", "MODEL_NAMES",
            "model_options", "option_names", "simulator_defaults", "split_options", "dense_params", "run_seeds"]
@@ -88,7 +88,6 @@ def match_param_budget(name: str, columns, tasks, budget: int, task_type: str = 
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if count(np.exp(mid)) < budget else (lo, mid)
     best = min((np.exp(lo), np.exp(hi)), key=lambda f: abs(count(f) - budget))
-    keras.backend.clear_session()
     return scale_units(options, best)
 
 
@@ -134,8 +133,9 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
         raise TypeError(f"gate must be a subclass of funrec.layers.ExpertGate (or None for "
                         f"the softmax gate), got {gate!r}.")
 
-    # One clean graph per run keeps memory flat when explorers call this repeatedly.
-    keras.backend.clear_session()  # (and collects garbage)
+    # No keras.backend.clear_session() here: it would also empty TensorFlow's cache
+    # of prepared functions, where the reused training steps live (funrec.training).
+    # Without it memory grows by under 1 MiB a call (benchmarks/memory.py).
     tf.config.experimental.enable_op_determinism()
 
     data = dataset.subsample(training["sample_fraction"], seed=seeds[0])
@@ -168,7 +168,7 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     start = time.perf_counter()
     replicas = []
     for seed in seeds:
-        keras.utils.set_random_seed(seed)
+        seed_initial_weights(seed)
         with strategy_scope(strategy):
             model = BUILDERS[name](columns, tasks, task_type=dataset.task_type, **options)
         replicas.append(Replica(model, Adam(training["learning_rate"]), seed))
@@ -177,7 +177,8 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
         replicas, train, tasks, training["epochs"], training["batch_size"],
         task_type=dataset.task_type, loss_weights=training["loss_weights"],
         strategy=strategy, jit_compile=training["jit_compile"], verbose=training["verbose"],
-        on_epoch_end=track_validation if training["track_validation"] else None)
+        on_epoch_end=track_validation if training["track_validation"] else None,
+        architecture=(name, tuple(sorted(options.items())), tuple(columns), tuple(tasks)))
     trained = time.perf_counter()
 
     results = []

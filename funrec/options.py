@@ -25,7 +25,7 @@ GATED = ("omoe", "mmoe", "cgc", "ple")
 EXPERT_MODELS = GATED
 BOTTOM_MODELS = ("shared_bottom", "single_task")
 GROUPS = ("data", "training", "model")
-MAX_SEED = 2**32 - 1  # NumPy's legacy seeding, used by keras.utils.set_random_seed
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding, used by seed_initial_weights
 
 # Options whose code is still being written: listed, checked, but refused when set.
 NOT_YET_AVAILABLE = set()

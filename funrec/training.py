@@ -11,7 +11,12 @@ The logs in this book fit in memory, so training can be much plainer:
   and applies Adam. All batches have the same shape, so the step is traced once;
 * Adam is one fused TensorFlow op per variable (:class:`Adam`): Keras's optimizer
   builds a dozen small ops per variable, and tracing them was most of the time
-  an explorer's click took for a deep PLE.
+  an explorer's click took for a deep PLE;
+* the step takes the weights, the optimizer's state and the data as arguments
+  (:meth:`Replica.state`), so the step traced for one model also trains the next
+  model of the same architecture: an explorer's second click on a setting, another
+  seed or another learning rate trains without tracing again (:func:`fit_replicas`'s
+  ``architecture``).
 
 The total loss is ``sum_t w_t L_t`` with ``L_t`` the task's mean loss over the
 batch and ``w_t`` the task's weight (1 unless ``loss_weights`` says otherwise).
@@ -22,7 +27,9 @@ and TensorFlow's per-step overhead once for all of them.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import random
 import sys
 import time
 from dataclasses import dataclass
@@ -38,35 +45,41 @@ class Adam:
 
         m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,
         w <- w - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+
+    Its state (the moments, the step count t and the hyperparameters) is a dict of
+    variables and tensors, which a traced step takes as an argument.
     """
 
     def __init__(self, learning_rate: float, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7):
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
         self.epsilon = epsilon
-        self.variables = None
+        self.state = None
 
     def build(self, variables) -> None:
-        """Make the moment estimates (call eagerly, inside the strategy's scope if any)."""
-        self.variables = [getattr(v, "value", v) for v in variables]  # Keras -> TF variable
+        """Make the state for ``variables`` (call eagerly, inside the strategy's scope if any)."""
+        variables = [getattr(v, "value", v) for v in variables]  # Keras -> TF variable
         zeros = lambda v: tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False)  # noqa: E731
-        self.m, self.v = [zeros(v) for v in self.variables], [zeros(v) for v in self.variables]
-        self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False,
-                                      aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        self.state = dict(
+            variables=variables, m=[zeros(v) for v in variables],
+            v=[zeros(v) for v in variables],
+            iterations=tf.Variable(0, dtype=tf.int64, trainable=False,
+                                   aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA),
+            **{name: tf.constant(getattr(self, name), tf.float32)
+               for name in ("learning_rate", "beta_1", "beta_2", "epsilon")})
 
-    def apply(self, grads) -> None:
+    @staticmethod
+    def apply(state: dict, grads) -> None:
+        """One Adam update of ``state["variables"]`` with ``grads``."""
         grads = [tf.convert_to_tensor(g) for g in grads]
-        self.iterations.assign_add(1)
-        t = tf.cast(self.iterations, tf.float32)
-        b1_power, b2_power = self.beta_1 ** t, self.beta_2 ** t
-        # One constant each for all variables (a Python float becomes one per use).
-        lr, beta_1, beta_2, epsilon = (tf.constant(x, tf.float32) for x in (
-            self.learning_rate, self.beta_1, self.beta_2, self.epsilon))
-        for variable, grad, m, v in zip(self.variables, grads, self.m, self.v):
+        state["iterations"].assign_add(1)
+        t = tf.cast(state["iterations"], tf.float32)
+        b1_power, b2_power = state["beta_1"] ** t, state["beta_2"] ** t
+        for variable, grad, m, v in zip(state["variables"], grads, state["m"], state["v"]):
             tf.raw_ops.ResourceApplyAdam(
                 var=variable.handle, m=m.handle, v=v.handle, beta1_power=b1_power,
-                beta2_power=b2_power, lr=lr, beta1=beta_1, beta2=beta_2, epsilon=epsilon,
-                grad=grad)
+                beta2_power=b2_power, lr=state["learning_rate"], beta1=state["beta_1"],
+                beta2=state["beta_2"], epsilon=state["epsilon"], grad=grad)
 
 
 @dataclass
@@ -76,6 +89,23 @@ class Replica:
     model: keras.Model
     optimizer: Adam
     seed: int
+
+    def state(self) -> dict:
+        """What a traced step reads and updates: the optimizer's state (which holds the
+        trainable weights) and the model's non-trainable weights."""
+        return dict(self.optimizer.state,
+                    non_trainable=[v.value for v in self.model.non_trainable_variables])
+
+
+def seed_initial_weights(seed: int) -> None:
+    """Seed the generators Keras draws initial weights from (Python's and NumPy's).
+
+    ``keras.utils.set_random_seed`` also sets TensorFlow's global seed, which no
+    funrec model uses, and setting it empties TensorFlow's cache of prepared
+    functions: the next call of an already traced step then spends 0.6 s (a
+    3-level PLE) preparing it again."""
+    random.seed(seed)
+    np.random.seed(seed)
 
 
 def epoch_batches(n_rows: int, batch_size: int, rng: np.random.Generator) -> np.ndarray:
@@ -107,34 +137,64 @@ def _columns(train: Dataset, tasks):
     return features, labels
 
 
-def make_step(replicas, features, labels, weights, task_type, strategy=None,
-              jit_compile=False):
-    """The traced training step: ``step(rows)`` with one [batch] index tensor per
-    replica; returns each replica's per-task losses on that batch. ``jit_compile``
-    has XLA fuse the step's many small operations (compiling costs seconds once)."""
-    def update(replica, rows):
+def make_step(template: keras.Model, weights, task_type, strategy=None, jit_compile=False):
+    """The traced training step for models of ``template``'s architecture.
+
+    ``step(rows, columns, states)`` takes one [batch] row-index tensor and one
+    :meth:`Replica.state` per model, and the (features, labels) columns; it returns
+    each model's per-task losses on its batch. The forward pass runs ``template``'s
+    layers on the weights in the state (``stateless_call``), so one trace trains any
+    model of this architecture on any data of the same shape. ``jit_compile`` has
+    XLA fuse the step's many small operations (compiling costs seconds once)."""
+    def update(state, rows, features, labels):
         batch = {k: tf.gather(v, rows) for k, v in features.items()}
         with tf.GradientTape() as tape:
-            predictions = replica.model(batch, training=True)
+            predictions, non_trainable = template.stateless_call(
+                [tf.convert_to_tensor(v) for v in state["variables"]],
+                [tf.convert_to_tensor(v) for v in state["non_trainable"]], batch, training=True)
             losses = {t: task_loss(tf.gather(y, rows), predictions[t], task_type)
                       for t, y in labels.items()}
             total = keras.ops.sum([weights[t] * losses[t] for t in losses])
-        grads = tape.gradient(total, replica.model.trainable_variables)
+        grads = tape.gradient(total, state["variables"])
         if strategy is not None:  # every device applies the mean over all devices
             grads = tf.distribute.get_replica_context().all_reduce(
                 tf.distribute.ReduceOp.MEAN, [tf.convert_to_tensor(g) for g in grads])
-        replica.optimizer.apply(grads)
+        Adam.apply(state, grads)
+        for variable, value in zip(state["non_trainable"], non_trainable):
+            variable.assign(value)
         return losses
 
     # autograph off: the step is plain Python code, converting it only costs time
     @tf.function(autograph=False, jit_compile=jit_compile)
-    def step(rows):
+    def step(rows, columns, states):
+        def update_all(*rows):
+            return [update(s, i, *columns) for s, i in zip(states, rows)]
         if strategy is None:
-            return [update(r, i) for r, i in zip(replicas, rows)]
-        per_device = strategy.run(lambda *rs: [update(r, i) for r, i in zip(replicas, rs)],
-                                  args=tuple(rows))
+            return update_all(*rows)
+        per_device = strategy.run(update_all, args=tuple(rows))
         return strategy.reduce(tf.distribute.ReduceOp.MEAN, per_device, axis=None)
 
+    return step
+
+
+# The steps traced most recently, by architecture (see fit_replicas). A few are
+# enough for an explorer's settings; each keeps its template model alive.
+_RECENT_STEPS: collections.OrderedDict = collections.OrderedDict()
+STEPS_KEPT = 8
+
+
+def reusable_step(key, make):
+    """The step kept under ``key``, or a new one from ``make()`` (kept when ``key``
+    can be hashed; the least recently used step is let go)."""
+    try:
+        step = _RECENT_STEPS.pop(key)
+    except KeyError:
+        step = make()
+    except TypeError:  # an option that cannot be hashed: trace, keep nothing
+        return make()
+    _RECENT_STEPS[key] = step
+    while len(_RECENT_STEPS) > STEPS_KEPT:
+        _RECENT_STEPS.popitem(last=False)
     return step
 
 
@@ -148,7 +208,7 @@ def _split_for(strategy, rows: np.ndarray):
 def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
                  task_type: str = "binary", loss_weights=None, strategy=None,
                  jit_compile: bool = False, verbose: int = 0, on_epoch_end=None,
-                 on_step_end=None) -> list[dict]:
+                 on_step_end=None, architecture=None) -> list[dict]:
     """Train every replica for ``epochs`` passes over ``train``; one history each.
 
     A history holds, per epoch, the mean total loss (``loss``), each task's mean
@@ -156,6 +216,12 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     the replicas) and the rows it trained on (``rows``: full batches only). ``on_epoch_end(epoch, histories)`` may add entries of its own;
     ``on_step_end(step)`` is called after every step (counted over all epochs).
     ``verbose=1`` shows a progress bar per epoch, ``2`` one line per epoch.
+
+    ``architecture``, if given, is a hashable description of the models (every
+    replica's the same: :func:`funrec.run_experiment` passes the model's name, options
+    and columns). A later call with the same description, loss weights and task type
+    trains with the step already traced instead of tracing a new one; without a
+    strategy only.
     """
     if strategy is not None and batch_size % strategy.num_replicas_in_sync:
         raise ValueError(f"batch_size {batch_size} must divide evenly over the strategy's "
@@ -165,7 +231,14 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     with strategy_scope(strategy):  # make the slots now: a variable made while tracing retraces
         for replica in replicas:
             replica.optimizer.build(replica.model.trainable_variables)
-    step = make_step(replicas, features, labels, weights, task_type, strategy, jit_compile)
+    make = lambda: make_step(replicas[0].model, weights, task_type, strategy,  # noqa: E731
+                             jit_compile)
+    if architecture is None or strategy is not None:
+        step = make()
+    else:
+        step = reusable_step((architecture, tuple(weights.items()), task_type, jit_compile),
+                             make)
+    states = [replica.state() for replica in replicas]
     rngs = [np.random.default_rng(r.seed) for r in replicas]
     steps = len(train) // batch_size
     histories = [{"loss": [], **{f"{t}_loss": [] for t in tasks}, "epoch_seconds": [],
@@ -179,7 +252,7 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
             rows = [order[s] for order in orders]
             if strategy is not None:
                 rows = [_split_for(strategy, r) for r in rows]
-            losses = step(rows)
+            losses = step(rows, (features, labels), states)
             # Adding tensors keeps the step asynchronous; read them once per epoch.
             sums = losses if sums is None else tf.nest.map_structure(tf.add, sums, losses)
             if progress is not None:

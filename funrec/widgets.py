@@ -6,7 +6,9 @@ the output area already holds a result, and adds that result as a static picture
 (``text/html``) beside the live widget: the HTML book, which has no kernel, shows the
 picture and a line saying the explorer runs live in Jupyter or Colab. Each click
 retrains a small model on tiny data (``TINY``) with :func:`funrec.run_experiment`;
-the numbers are noisier than the chapter's.
+the numbers are noisier than the chapter's. The first click on a setting traces the
+model's training step; later clicks with the same architecture (another conflict
+level, say) reuse it and train at once.
 """
 
 from __future__ import annotations

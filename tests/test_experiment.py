@@ -194,3 +194,24 @@ def test_seeds_side_by_side_give_the_tables_of_separate_runs():
     assert together[0].table.auc_is_click.iloc[0] != together[1].table.auc_is_click.iloc[0]
     with pytest.raises(ValueError, match="seeds must be a non-empty list"):
         run_seeds("mmoe", seeds=[], **QUICK)
+
+
+def test_a_later_run_of_the_same_architecture_reuses_the_traced_step_to_the_same_numbers():
+    from funrec import training
+
+    training._RECENT_STEPS.clear()
+    first = run_experiment("ple", seed=1, **QUICK)  # traces the step and keeps it
+    before = [w.copy() for w in first.model.get_weights()]
+    (step,) = training._RECENT_STEPS.values()
+    traces = step.experimental_get_tracing_count()
+    other = dict(QUICK, seed=2, learning_rate=0.03, conflict=0.5)
+    reused = run_experiment("ple", **other)
+    assert step.experimental_get_tracing_count() == traces  # another seed, rate and log
+    training._RECENT_STEPS.clear()
+    fresh = run_experiment("ple", **other)  # traces anew
+    pd.testing.assert_frame_equal(reused.table, fresh.table)
+    assert all(np.array_equal(a, b) for a, b in
+               zip(reused.model.get_weights(), fresh.model.get_weights()))
+    # The reused step trained the new model's own weights, not the first model's.
+    assert all(np.array_equal(a, b) for a, b in zip(before, first.model.get_weights()))
+

@@ -117,7 +117,7 @@ def test_fused_adam_takes_the_same_steps_as_keras_adam():
     reference = keras.optimizers.Adam(0.1)
     for step in range(3):
         grad = tf.constant(start * (step + 1) - 0.7)
-        adam.apply([grad])
+        Adam.apply(adam.state, [grad])
         reference.apply_gradients([(grad, theirs)])
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5)  # float rounding
 
@@ -147,3 +147,24 @@ def test_a_ples_gradients_are_the_same_on_every_call(train):
     first = [g.numpy() for g in gradients()]
     for _ in range(200):
         assert all(np.array_equal(a, b.numpy()) for a, b in zip(first, gradients()))
+
+
+def test_steps_are_kept_by_description_and_the_least_recently_used_is_let_go(monkeypatch):
+    from funrec import training
+
+    monkeypatch.setattr(training, "_RECENT_STEPS", type(training._RECENT_STEPS)())
+    made = []
+
+    def make():
+        made.append(object())
+        return made[-1]
+
+    first = training.reusable_step(("mmoe", 4), make)
+    assert training.reusable_step(("mmoe", 4), make) is first and len(made) == 1
+    for k in range(training.STEPS_KEPT):  # one more than fits, with ("mmoe", 4) oldest
+        training.reusable_step(("ple", k), make)
+    assert ("mmoe", 4) not in training._RECENT_STEPS
+    assert len(training._RECENT_STEPS) == training.STEPS_KEPT
+    # A description that cannot be hashed (a dict inside) gets a new step, not kept.
+    assert training.reusable_step(("mmoe", {"units": 4}), make) is made[-1]
+    assert len(made) == training.STEPS_KEPT + 2
