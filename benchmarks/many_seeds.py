@@ -1,12 +1,12 @@
-"""What training seeds side by side buys: ``run_seeds`` against a loop of
-``run_experiment``, same models, same data, same numbers.
+"""What ``run_seeds`` costs against a loop of ``run_experiment``: same models, same
+data, same numbers.
 
     python benchmarks/many_seeds.py [--models mmoe,ple] [--seeds 5] [--rows 100000]
 
-For each model: wall seconds of ``run_seeds(name, seeds)`` (the seeds' models
-trained in one traced step) and of one ``run_experiment`` per seed, in that order
-and then again in the other order (the mean of the two is printed), and the
-largest difference in test AUC between the two ways (floating-point rounding only).
+For each model: wall seconds of ``run_seeds(name, seeds)`` and of one
+``run_experiment`` per seed, in that order and then again in the other order (the
+mean of the two is printed), and the largest difference in test AUC between the two
+ways (both train with one traced step per architecture, so it should be zero).
 """
 
 import argparse

@@ -5,7 +5,7 @@ on the validation day only (never the test day), averaged over seeds.
 
 Every combination of an embedding initialiser and a learning rate trains each
 model on the default simulated data (3 epochs, batch 2,048) with ``run_seeds``
-(the seeds' models side by side). Printed: validation-day macro AUC, mean and
+(the seeds' models one after another). Printed: validation-day macro AUC, mean and
 standard deviation over the seeds, and the seed spread of each task's AUC, since
 a default that starts every seed alike also narrows the spread of the results.
 """

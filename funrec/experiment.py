@@ -104,13 +104,13 @@ def run_experiment(name: str, **overrides) -> ExperimentResult:
 
 
 def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentResult]:
-    """:func:`run_experiment` once per seed, the models trained side by side.
+    """:func:`run_experiment` once per seed: the same numbers, one result per seed.
 
-    Every seed's model has its own initialisation and row order, as in a run of
-    its own (the results agree with separate runs up to floating-point rounding),
-    but one traced step trains them all, which pays TensorFlow's per-step costs
-    once. All seeds see the same data (drawn, or subsampled, with the first seed).
-    ``seeds=None`` runs the ``seed`` option alone.
+    The seeds' models are trained one after another by the same traced step
+    (funrec.training), which costs no more than training them side by side in one
+    step did (benchmarks/many_seeds.py) and, unlike that, gives each seed exactly
+    the numbers of its own run. All seeds see the same data (drawn, or subsampled,
+    with the first seed). ``seeds=None`` runs the ``seed`` option alone.
     """
     simulator, training, options = split_options(name, overrides)  # before any data
     seeds = [training["seed"]] if seeds is None else list(seeds)
@@ -157,12 +157,13 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
                          {t: part.true_probs[t] for t in tasks}, dataset.task_type)
         return table, predictions
 
-    def track_validation(epoch, histories):
-        for replica, history in zip(replicas, histories):
-            row = score(replica.model, valid)[0].iloc[0]
+    def track_validation(model):
+        def record(epoch, histories):
+            row = score(model, valid)[0].iloc[0]
             for column in row.index:
                 if column.startswith(("auc_", "mse_")):
-                    history.setdefault(f"valid_{column}", []).append(float(row[column]))
+                    histories[0].setdefault(f"valid_{column}", []).append(float(row[column]))
+        return record
 
     strategy = training["strategy"]
     start = time.perf_counter()
@@ -173,12 +174,13 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
             model = BUILDERS[name](columns, tasks, task_type=dataset.task_type, **options)
         replicas.append(Replica(model, Adam(training["learning_rate"]), seed))
     built = time.perf_counter()
-    histories = fit_replicas(
-        replicas, train, tasks, training["epochs"], training["batch_size"],
+    histories = [fit_replicas(
+        [replica], train, tasks, training["epochs"], training["batch_size"],
         task_type=dataset.task_type, loss_weights=training["loss_weights"],
         strategy=strategy, jit_compile=training["jit_compile"], verbose=training["verbose"],
-        on_epoch_end=track_validation if training["track_validation"] else None,
-        architecture=(name, tuple(sorted(options.items())), tuple(columns), tuple(tasks)))
+        on_epoch_end=track_validation(replica.model) if training["track_validation"] else None,
+        architecture=(name, tuple(sorted(options.items())), tuple(columns), tuple(tasks)))[0]
+        for replica in replicas]
     trained = time.perf_counter()
 
     results = []

@@ -74,9 +74,23 @@ class RunCache:
             return None, False
         return self.put(key, compute()), False
 
-    def wait_for(self, keys, poll_seconds: float = 5.0) -> None:
-        """Block until every key's run is on disk (the other parts' runs too)."""
-        while any(not self.path(key).is_file() for key in keys):
+    def wait_for(self, keys, poll_seconds: float = 5.0, stall_seconds: float = 1800.0) -> None:
+        """Block until every key's run is on disk (the other parts' runs too).
+
+        Raises ``TimeoutError`` if runs are still missing and no run has been written
+        for ``stall_seconds``: the part that owes them has most likely stopped."""
+        written, since = None, time.monotonic()
+        while missing := [key for key in keys if not self.path(key).is_file()]:
+            count = sum(1 for _ in self.folder.glob("*.json"))
+            if count != written:
+                written, since = count, time.monotonic()
+            elif time.monotonic() - since > stall_seconds:
+                raise TimeoutError(
+                    f"{len(missing)} runs are still missing (the first: "
+                    f"{self.path(missing[0]).name}) and none has been written to "
+                    f"{self.folder} for {stall_seconds:.0f} s: another part of the study "
+                    f"has probably stopped. Start that part again with the same --share "
+                    f"(finished runs are kept), or run without --share to compute them here.")
             time.sleep(poll_seconds)
 
     def records(self) -> list[dict]:

@@ -74,6 +74,13 @@ def test_shared_cache_parts_run_alternate_runs_and_wait_for_each_other(tmp_path)
     parts[0].wait_for(keys, poll_seconds=0.01)  # returns: every run is on disk
 
 
+def test_waiting_for_a_part_that_stopped_ends_with_an_error_that_says_what_to_do(tmp_path):
+    cache = RunCache(tmp_path, share=(0, 2))
+    cache.put(dict(seed=0), dict(auc=0.7))
+    with pytest.raises(TimeoutError, match=r"1 runs are still missing .*seed=1.* same --share"):
+        cache.wait_for([dict(seed=0), dict(seed=1)], poll_seconds=0.01, stall_seconds=0.05)
+
+
 def test_share_is_parsed_and_checked(tmp_path):
     assert parse_share("1/2") == (0, 2) and parse_share("2/2") == (1, 2)
     for bad in ("0/2", "3/2", "half", "1-2"):
