@@ -20,9 +20,10 @@ The logs in this book fit in memory, so training can be much plainer:
 
 The total loss is ``sum_t w_t L_t`` with ``L_t`` the task's mean loss over the
 batch and ``w_t`` the task's weight (1 unless ``loss_weights`` says otherwise).
-:func:`fit_replicas` trains several models side by side in the same step, each
-with its own optimizer and row order, so a study of many seeds pays Python's
-and TensorFlow's per-step overhead once for all of them.
+:func:`fit_replicas` can also train several models side by side in the same step,
+each with its own optimizer and row order (their numbers agree with separate runs up
+to floating-point rounding). Since steps are reused, training them one after another
+is as fast (benchmarks/many_seeds.py), so :func:`funrec.run_seeds` does that.
 """
 
 from __future__ import annotations
