@@ -31,14 +31,25 @@ class ExperimentResult:
 
     name: str
     table: pd.DataFrame
-    valid_table: pd.DataFrame
     model: keras.Model
     history: dict
     config: dict
     n_params: int
     test: Dataset = field(repr=False)
     predictions: dict = field(repr=False)
+    valid: Dataset = field(repr=False)
+    tasks: list = field(default_factory=list)
     seconds: dict = field(default_factory=dict)  # build, train and score wall times
+    _valid_table: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def valid_table(self) -> pd.DataFrame:
+        """The validation day's table, scored when first asked for (so from the model as
+        it is then): the explorers never ask, and scoring a day cost each of their clicks
+        a few tenths of a second per model."""
+        if self._valid_table is None:
+            self._valid_table = score(self.model, self.valid, self.tasks)[0]
+        return self._valid_table
 
     def gate_weights(self, max_rows: int | None = None) -> dict:
         """Gate weights on the test rows (see :func:`funrec.models.gate_weights`)."""
@@ -47,6 +58,15 @@ class ExperimentResult:
 
     def __str__(self) -> str:
         return format_table(self.table)
+
+
+def score(model: keras.Model, part: Dataset, tasks) -> tuple[pd.DataFrame, dict]:
+    """The model's metrics table and its predictions on one part of a log."""
+    predictions = predict(model, part.features)
+    table = evaluate({t: part.labels[t] for t in tasks}, predictions, part.user_id,
+                     None if part.true_probs is None else
+                     {t: part.true_probs[t] for t in tasks}, part.task_type)
+    return table, predictions
 
 
 @functools.lru_cache(maxsize=4)
@@ -150,16 +170,9 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
                                      dataset.task_type, training["param_budget_kind"],
                                      **options)
 
-    def score(model, part: Dataset):
-        predictions = predict(model, part.features)
-        table = evaluate({t: part.labels[t] for t in tasks}, predictions, part.user_id,
-                         None if part.true_probs is None else
-                         {t: part.true_probs[t] for t in tasks}, dataset.task_type)
-        return table, predictions
-
     def track_validation(model):
         def record(epoch, histories):
-            row = score(model, valid)[0].iloc[0]
+            row = score(model, valid, tasks)[0].iloc[0]
             for column in row.index:
                 if column.startswith(("auc_", "mse_")):
                     histories[0].setdefault(f"valid_{column}", []).append(float(row[column]))
@@ -186,14 +199,13 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     results = []
     for replica, history in zip(replicas, histories):
         scored = time.perf_counter()
-        valid_table, _ = score(replica.model, valid)
-        table, predictions = score(replica.model, test)
+        table, predictions = score(replica.model, test, tasks)
         seconds = dict(build=(built - start) / len(seeds), train=(trained - built) / len(seeds),
                        score=time.perf_counter() - scored)
         results.append(ExperimentResult(
-            name=name, table=table, valid_table=valid_table, model=replica.model,
-            history=history, n_params=replica.model.count_params(), test=test,
-            predictions=predictions, seconds=seconds,
+            name=name, table=table, model=replica.model, history=history,
+            n_params=replica.model.count_params(), test=test, predictions=predictions,
+            valid=valid, tasks=tasks, seconds=seconds,
             config=dict(model=name, **simulator,
                         **{k: v for k, v in training.items()
                            if k not in ("dataset", "strategy", "seed")},

@@ -215,3 +215,11 @@ def test_a_later_run_of_the_same_architecture_reuses_the_traced_step_to_the_same
     # The reused step trained the new model's own weights, not the first model's.
     assert all(np.array_equal(a, b) for a, b in zip(before, first.model.get_weights()))
 
+
+
+def test_the_validation_table_is_scored_when_first_asked_for():
+    result = run_experiment("shared_bottom", **QUICK)
+    assert result._valid_table is None  # an explorer's click never pays for it
+    table = result.valid_table
+    assert result.valid_table is table and list(table.columns) == list(result.table.columns)
+    assert 0.5 < table.auc_macro.iloc[0] < 1
