@@ -11,7 +11,7 @@ import pandas as pd
 from ._tensorflow import keras, tf
 from .data import simulate_kuairand
 from .features import feature_columns
-from .models import BUILDERS
+from .models import BUILDERS, architecture
 from .training import fit, seed_initial_weights
 
 
@@ -91,7 +91,8 @@ def train_with_cosines(conflict, n_rows=60_000, epochs=2, batch_size=1024, every
     probe = train.take(np.arange(2048))
     log = GradientCosineLog(model, probe.features, probe.labels, every=every)
     fit(model, train, train.tasks, epochs, batch_size, learning_rate=1e-2, seed=seed,
-        on_step_end=log, architecture=("shared_bottom", bottom_units, tuple(columns)))
+        on_step_end=log, architecture=architecture("shared_bottom", columns, train.tasks,
+                                                   bottom_units=bottom_units))
     cosines = log.frame().pivot(index="step", columns="pair", values="cosine")
     return cosines, model, test
 

@@ -15,7 +15,7 @@ from .data import Dataset, simulate_kuairand
 from .features import feature_columns
 from .layers import ExpertGate
 from .metrics import evaluate
-from .models import BUILDERS, gate_weights, predict
+from .models import BUILDERS, architecture, gate_weights, predict
 from .options import (MODEL_NAMES, check_loss_weights, check_tasks, fit_batch_size,
                       model_options, option_names, simulator_defaults, split_options)
 from .report import format_table
@@ -38,7 +38,7 @@ class ExperimentResult:
     test: Dataset = field(repr=False)
     predictions: dict = field(repr=False)
     valid: Dataset = field(repr=False)
-    tasks: list = field(default_factory=list)
+    tasks: list = field(repr=False)
     seconds: dict = field(default_factory=dict)  # build, train and score wall times
     _valid_table: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -187,13 +187,13 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
             model = BUILDERS[name](columns, tasks, task_type=dataset.task_type, **options)
         replicas.append(Replica(model, Adam(training["learning_rate"]), seed))
     built = time.perf_counter()
+    described = architecture(name, columns, tasks, **options)
     histories = [fit_replicas(
         [replica], train, tasks, training["epochs"], training["batch_size"],
         task_type=dataset.task_type, loss_weights=training["loss_weights"],
         strategy=strategy, jit_compile=training["jit_compile"], verbose=training["verbose"],
         on_epoch_end=track_validation(replica.model) if training["track_validation"] else None,
-        architecture=(name, tuple(sorted(options.items())), tuple(columns), tuple(tasks)))[0]
-        for replica in replicas]
+        architecture=described)[0] for replica in replicas]
     trained = time.perf_counter()
 
     results = []

@@ -22,6 +22,13 @@ BUILDERS = {
 }
 
 
+def architecture(name: str, columns, tasks, **options) -> tuple:
+    """A hashable description of ``BUILDERS[name](columns, tasks, **options)``: models
+    with the same one have the same layers and shapes, so funrec.training trains them
+    all with one traced step (``fit_replicas``'s ``architecture``)."""
+    return (name, tuple(columns), tuple(tasks), tuple(sorted(options.items())))
+
+
 def gate_layers(model: keras.Model) -> list[ExpertGate]:
     return [layer for layer in model.layers if isinstance(layer, ExpertGate)]
 
