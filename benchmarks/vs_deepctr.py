@@ -261,6 +261,16 @@ def paired_interval(differences, level: float = 0.95) -> tuple[float, float, flo
     return d.mean(), d.mean() - half, d.mean() + half
 
 
+def spread_ratio(ours, theirs, level: float = 0.95) -> tuple[float, float, float]:
+    """funrec's standard deviation over seeds divided by DeepCTR's, with its interval
+    from the F distribution (the two sides' seed-to-seed draws are independent)."""
+    ratio = np.var(ours, ddof=1) / np.var(theirs, ddof=1)
+    df = (len(ours) - 1, len(theirs) - 1)
+    lower = ratio / stats.f.ppf((1 + level) / 2, *df)
+    upper = ratio / stats.f.ppf((1 - level) / 2, *df)
+    return float(np.sqrt(ratio)), float(np.sqrt(lower)), float(np.sqrt(upper))
+
+
 def speed_table(records, models) -> list[str]:
     lines = ["| model | params | funrec rows/s | DeepCTR rows/s | throughput funrec / DeepCTR "
              "| funrec s to trained | DeepCTR s to trained | time funrec / DeepCTR | rounds |",
@@ -282,16 +292,18 @@ def speed_table(records, models) -> list[str]:
 
 def auc_table(records, models, tasks) -> list[str]:
     lines = ["| model | task | funrec AUC | DeepCTR AUC | funrec - DeepCTR [95 % CI] "
-             "| funrec sd | DeepCTR sd | seeds |", "|---" * 8 + "|"]
+             "| funrec sd | DeepCTR sd | sd ratio [95 % CI] | seeds |", "|---" * 9 + "|"]
     for name in models:
         runs = [(f, d) for _, m, f, d in records if m == name]
         for t in tasks:
             ours = np.array([f["auc"][t] for f, _ in runs])
             theirs = np.array([d["auc"][t] for _, d in runs])
             mean, lo, hi = paired_interval(ours - theirs)
+            ratio, r_lo, r_hi = spread_ratio(ours, theirs)
             lines.append(f"| {name} | {t} | {ours.mean():.4f} | {theirs.mean():.4f} "
                          f"| {mean:+.4f} [{lo:+.4f}, {hi:+.4f}] | {ours.std(ddof=1):.4f} "
-                         f"| {theirs.std(ddof=1):.4f} | {len(runs)} |")
+                         f"| {theirs.std(ddof=1):.4f} | {ratio:.2f} [{r_lo:.2f}, {r_hi:.2f}] "
+                         f"| {len(runs)} |")
     return lines
 
 
@@ -316,7 +328,8 @@ def report(args, models, records, info) -> str:
         f"Setup: {setup}.", "",
         "Speed (medians over rounds; throughput over epochs 2..E; time to trained = build + "
         "compile + all epochs):", "", *speed_table(records, models), "",
-        "Test AUC (means over seeds; paired difference with its 95 % t interval):", "",
+        "Test AUC (means over seeds; paired difference with its 95 % t interval; funrec's "
+        "standard deviation over seeds divided by DeepCTR's, with its 95 % F interval):", "",
         *auc_table(records, models, info["tasks"]), "",
         "Every run:", "",
         *run_lines(records, info["tasks"]), ""])
