@@ -83,3 +83,12 @@ def test_paired_interval_matches_the_t_table():
     # mean 2, sd 1, n 3: half-width t(0.975, 2) / sqrt(3) = 4.303 / 1.732
     assert mean == pytest.approx(2.0)
     assert (hi - lo) / 2 == pytest.approx(4.303 / np.sqrt(3), rel=1e-3)
+
+
+def test_spread_ratio_matches_the_f_table():
+    theirs = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    ratio, lo, hi = vs.spread_ratio(2 * theirs, theirs)
+    # variance ratio 4 on (4, 4) degrees of freedom: F(0.975; 4, 4) = 9.605
+    assert ratio == pytest.approx(2.0)
+    assert lo == pytest.approx(np.sqrt(4 / 9.605), rel=1e-3)
+    assert hi == pytest.approx(np.sqrt(4 * 9.605), rel=1e-3)
