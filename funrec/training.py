@@ -8,7 +8,9 @@ The logs in this book fit in memory, so training can be much plainer:
 * each epoch draws one permutation of the row indices with NumPy and cuts it into
   equal batches (the few rows left over change from epoch to epoch);
 * one ``tf.function`` step gathers a batch's rows, computes every task's loss,
-  and applies Adam. All batches have the same shape, so the step is traced once;
+  and applies Adam. All batches have the same shape, so the step is traced once.
+  A loop inside the same graph runs a whole epoch's steps in one call (one step per
+  call when a progress bar or ``on_step_end`` needs to see every step);
 * Adam is one fused TensorFlow op per variable (:class:`Adam`): Keras's optimizer
   builds a dozen small ops per variable, and tracing them was most of the time
   an explorer's click took for a deep PLE;
@@ -141,11 +143,13 @@ def _columns(train: Dataset, tasks):
 
 
 def make_step(template: keras.Model, weights, task_type, strategy=None, jit_compile=False):
-    """The traced training step for models of ``template``'s architecture.
+    """The traced training steps for models of ``template``'s architecture.
 
-    ``step(rows, columns, states)`` takes one [batch] row-index tensor and one
-    :meth:`Replica.state` per model, and the (features, labels) columns; it returns
-    each model's per-task losses on its batch. The forward pass runs ``template``'s
+    ``steps(rows, columns, states)`` takes one [steps, batch] row-index tensor and one
+    :meth:`Replica.state` per model, and the (features, labels) columns; it trains on
+    the batches in turn and returns each model's per-task losses summed over them.
+    Under a ``strategy`` it takes one batch per model, split over the devices, and
+    returns the losses on it. The forward pass runs ``template``'s
     layers on the weights in the state (``stateless_call``), so one trace trains any
     model of this architecture on any data of the same shape. ``jit_compile`` has
     XLA fuse the step's many small operations (compiling costs seconds once)."""
@@ -167,17 +171,29 @@ def make_step(template: keras.Model, weights, task_type, strategy=None, jit_comp
             variable.assign(value)
         return losses
 
-    # autograph off: the step is plain Python code, converting it only costs time
-    @tf.function(autograph=False, jit_compile=jit_compile)
-    def step(rows, columns, states):
-        def update_all(*rows):
-            return [update(s, i, *columns) for s, i in zip(states, rows)]
-        if strategy is None:
-            return update_all(*rows)
-        per_device = strategy.run(update_all, args=tuple(rows))
-        return strategy.reduce(tf.distribute.ReduceOp.MEAN, per_device, axis=None)
+    def update_all(states, rows, columns):
+        return [update(s, i, *columns) for s, i in zip(states, rows)]
 
-    return step
+    # autograph off: the steps are plain Python code, converting them only costs time
+    if strategy is not None:
+        @tf.function(autograph=False, jit_compile=jit_compile)
+        def step(rows, columns, states):
+            per_device = strategy.run(lambda *rows: update_all(states, rows, columns),
+                                      args=tuple(rows))
+            return strategy.reduce(tf.distribute.ReduceOp.MEAN, per_device, axis=None)
+        return step
+
+    @tf.function(autograph=False, jit_compile=jit_compile)
+    def steps(rows, columns, states):
+        # A loop inside the graph: a call per epoch, not per batch, saves a call's cost
+        # on every batch and lets XLA compile the whole epoch as one program.
+        def body(i, sums):
+            losses = update_all(states, [r[i] for r in rows], columns)
+            return i + 1, tf.nest.map_structure(tf.add, sums, losses)
+        zeros = [{t: tf.zeros([]) for t in columns[1]} for _ in states]
+        return tf.while_loop(lambda i, sums: i < tf.shape(rows[0])[0], body,
+                             (tf.constant(0), zeros))[1]
+    return steps
 
 
 # The steps traced most recently, by architecture (see fit_replicas). A few are
@@ -242,14 +258,16 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
         step = reusable_step((architecture, tuple(weights.items()), task_type, jit_compile),
                              make)
     states = [replica.state() for replica in replicas]
+    steps = len(train) // batch_size
     if strategy is None:
         # Calling the traced graph itself skips tf.function's look-up of the trace
         # that fits the ~80 arguments, which cost an MMoE 10 % of its epoch time.
         step = step.get_concrete_function(
-            [tf.TensorSpec([batch_size], tf.int32) for _ in replicas], (features, labels),
-            states)
+            [tf.TensorSpec([None, batch_size], tf.int32) for _ in replicas],
+            (features, labels), states)
+    # One call per epoch, unless something is to happen after every step.
+    per_call = 1 if strategy is not None or on_step_end is not None or verbose == 1 else steps
     rngs = [np.random.default_rng(r.seed) for r in replicas]
-    steps = len(train) // batch_size
     histories = [{"loss": [], **{f"{t}_loss": [] for t in tasks}, "epoch_seconds": [],
                   "rows": []} for _ in replicas]
     for epoch in range(epochs):
@@ -257,13 +275,13 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
         orders = [epoch_batches(len(train), batch_size, rng) for rng in rngs]
         progress = keras.utils.Progbar(steps) if verbose == 1 else None
         sums = None
-        for s in range(steps):
+        for s in range(0, steps, per_call):
             if strategy is None:
-                rows = [tf.constant(order[s]) for order in orders]
+                rows = [tf.constant(order[s:s + per_call]) for order in orders]
             else:
                 rows = [_split_for(strategy, order[s]) for order in orders]
             losses = step(rows, (features, labels), states)
-            # Adding tensors keeps the step asynchronous; read them once per epoch.
+            # Adding tensors keeps the steps asynchronous; read them once per epoch.
             sums = losses if sums is None else tf.nest.map_structure(tf.add, sums, losses)
             if progress is not None:
                 progress.update(s + 1)
