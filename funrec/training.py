@@ -245,6 +245,10 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     if strategy is not None and batch_size % strategy.num_replicas_in_sync:
         raise ValueError(f"batch_size {batch_size} must divide evenly over the strategy's "
                          f"{strategy.num_replicas_in_sync} devices.")
+    if batch_size > len(train):
+        raise ValueError(f"batch_size={batch_size} is more than the {len(train):,} training "
+                         f"rows, so not one full batch can be trained on; pass "
+                         f"batch_size={len(train)} at most, or use more data.")
     weights = resolve_loss_weights(tasks, loss_weights)
     features, labels = _columns(train, tasks)
     with strategy_scope(strategy):  # make the slots now: a variable made while tracing retraces

@@ -66,6 +66,28 @@ def test_replicas_side_by_side_train_as_they_would_alone(train):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
+def test_one_call_per_step_trains_as_one_call_per_epoch(train):
+    # A per-step callback makes the loop call the graph once per step instead of once
+    # per epoch; the steps themselves, and so the weights and losses, must not change.
+    per_epoch, per_step = _model(train, 0), _model(train, 0)
+    seen = []
+    first = fit(per_epoch, train, train.tasks, epochs=2, batch_size=512, learning_rate=1e-2,
+                seed=0)
+    second = fit(per_step, train, train.tasks, epochs=2, batch_size=512, learning_rate=1e-2,
+                 seed=0, on_step_end=seen.append)
+    assert seen == list(range(2 * (len(train) // 512)))
+    assert first["loss"] == second["loss"]
+    for a, b in zip(per_epoch.get_weights(), per_step.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_batch_larger_than_the_data_is_refused_with_the_largest_that_works(train):
+    with pytest.raises(ValueError, match=f"batch_size={len(train) + 1} is more than the "
+                                         f"{len(train):,} training rows"):
+        fit(_model(train), train, train.tasks, epochs=1, batch_size=len(train) + 1,
+            learning_rate=1e-2, seed=0)
+
+
 def test_xla_compiled_step_takes_the_same_steps(train):
     plain, compiled = _model(train, 0), _model(train, 0)
     for model, jit in ((plain, False), (compiled, True)):
