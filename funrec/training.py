@@ -20,7 +20,8 @@ The logs in this book fit in memory, so training can be much plainer:
   seed or another learning rate trains without tracing again (:func:`fit_replicas`'s
   ``architecture``); the loop calls the step's traced graph (its concrete function)
   directly, since ``tf.function``'s search for the trace that fits ~80 arguments cost
-  about a tenth of an epoch.
+  about a tenth of an epoch when it ran on every step (it still does with a progress
+  bar or ``on_step_end``).
 
 The total loss is ``sum_t w_t L_t`` with ``L_t`` the task's mean loss over the
 batch and ``w_t`` the task's weight (1 unless ``loss_weights`` says otherwise).
@@ -43,6 +44,7 @@ import numpy as np
 
 from ._tensorflow import keras, tf
 from .data import Dataset
+from .options import fit_batch_size
 
 
 class Adam:
@@ -145,7 +147,7 @@ def _columns(train: Dataset, tasks):
 def make_step(template: keras.Model, weights, task_type, strategy=None, jit_compile=False):
     """The traced training steps for models of ``template``'s architecture.
 
-    ``steps(rows, columns, states)`` takes one [steps, batch] row-index tensor and one
+    ``run_steps(rows, columns, states)`` takes one [steps, batch] row-index tensor and one
     :meth:`Replica.state` per model, and the (features, labels) columns; it trains on
     the batches in turn and returns each model's per-task losses summed over them.
     Under a ``strategy`` it takes one batch per model, split over the devices, and
@@ -184,7 +186,7 @@ def make_step(template: keras.Model, weights, task_type, strategy=None, jit_comp
         return step
 
     @tf.function(autograph=False, jit_compile=jit_compile)
-    def steps(rows, columns, states):
+    def run_steps(rows, columns, states):
         # A loop inside the graph: a call per epoch, not per batch, saves a call's cost
         # on every batch and lets XLA compile the whole epoch as one program.
         def body(i, sums):
@@ -193,7 +195,7 @@ def make_step(template: keras.Model, weights, task_type, strategy=None, jit_comp
         zeros = [{t: tf.zeros([]) for t in columns[1]} for _ in states]
         return tf.while_loop(lambda i, sums: i < tf.shape(rows[0])[0], body,
                              (tf.constant(0), zeros))[1]
-    return steps
+    return run_steps
 
 
 # The steps traced most recently, by architecture (see fit_replicas). A few are
@@ -245,10 +247,7 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     if strategy is not None and batch_size % strategy.num_replicas_in_sync:
         raise ValueError(f"batch_size {batch_size} must divide evenly over the strategy's "
                          f"{strategy.num_replicas_in_sync} devices.")
-    if batch_size > len(train):
-        raise ValueError(f"batch_size={batch_size} is more than the {len(train):,} training "
-                         f"rows, so not one full batch can be trained on; pass "
-                         f"batch_size={len(train)} at most, or use more data.")
+    fit_batch_size(batch_size, len(train), given=True)  # refuses one above the rows
     weights = resolve_loss_weights(tasks, loss_weights)
     features, labels = _columns(train, tasks)
     with strategy_scope(strategy):  # make the slots now: a variable made while tracing retraces
@@ -265,7 +264,8 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     steps = len(train) // batch_size
     if strategy is None:
         # Calling the traced graph itself skips tf.function's look-up of the trace
-        # that fits the ~80 arguments, which cost an MMoE 10 % of its epoch time.
+        # that fits the ~80 arguments, which cost an MMoE 10 % of its epoch time
+        # when it was paid on every step (as it still is with one call per step).
         step = step.get_concrete_function(
             [tf.TensorSpec([None, batch_size], tf.int32) for _ in replicas],
             (features, labels), states)
