@@ -1,14 +1,10 @@
 """The cost-growth benchmark's own pieces, on tiny shapes (its timings are not tested)."""
 
-import importlib.util
-from pathlib import Path
+from benchmark_scripts import load_benchmark
 
 from funrec._tensorflow import tf
 
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "cost_growth.py"
-spec = importlib.util.spec_from_file_location("cost_growth", SCRIPT)
-cost_growth = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cost_growth)
+cost_growth = load_benchmark("cost_growth")
 
 
 def test_bare_products_run_under_funrecs_op_determinism():

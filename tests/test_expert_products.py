@@ -1,14 +1,9 @@
 """The expert-products benchmark's own pieces, on tiny shapes (its timings are not tested)."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
+from benchmark_scripts import load_benchmark
 
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "expert_products.py"
-spec = importlib.util.spec_from_file_location("expert_products", SCRIPT)
-expert_products = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(expert_products)
+expert_products = load_benchmark("expert_products")
 
 
 def test_both_ways_compute_the_same_experts_and_their_gradients():

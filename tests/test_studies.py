@@ -2,10 +2,8 @@
 paired intervals, the benchmark scripts' aggregation on tiny fake caches, their plots,
 and loading their tables."""
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import matplotlib
 
@@ -14,24 +12,16 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from benchmark_scripts import load_benchmark  # noqa: E402
 
 from funrec import plots, results  # noqa: E402
 from funrec.studies import (RunCache, choose_on_validation, format_interval,  # noqa: E402
                             gain_intervals, paired_interval, parse_share)
 
-BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
 TASKS = ("is_click", "is_like", "long_view")
 
-
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-capacity = load_script("capacity_conflict")
-synthetic = load_script("mmoe_synthetic")
+capacity = load_benchmark("capacity_conflict")
+synthetic = load_benchmark("mmoe_synthetic")
 
 
 # ------------------------------------------------------------------ tools

@@ -3,20 +3,16 @@
 Training DeepCTR needs its own venv outside the repository, so the runs themselves
 are not tested here; ``benchmarks/vs_deepctr.py --quick`` is their smoke test."""
 
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmark_scripts import load_benchmark
 
 from funrec.experiment import model_options
 
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "vs_deepctr.py"
-spec = importlib.util.spec_from_file_location("vs_deepctr", SCRIPT)
-vs = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(vs)
+vs = load_benchmark("vs_deepctr")
 
 
 def options(*argv):
@@ -44,7 +40,7 @@ def test_unusable_options_name_the_option(argv, message):
 
 
 def test_the_script_refuses_bad_options_without_a_traceback():
-    done = subprocess.run([sys.executable, str(SCRIPT), "--models", "transformer"],
+    done = subprocess.run([sys.executable, vs.__file__, "--models", "transformer"],
                           capture_output=True, text=True)
     assert done.returncode == 1
     assert "error: --models must name models" in done.stderr
