@@ -1,23 +1,29 @@
-"""Two ways to compute a group of experts: one batched product, or one product per expert.
+"""Three ways to compute a group of experts: one batched product, one product per
+expert, or the first layer as one wide product.
 
     python benchmarks/expert_products.py [--rounds 3]
     TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 python benchmarks/expert_products.py
 
 ``funrec.layers.Experts`` multiplies its input, broadcast to all K experts, by the
-[K, d_in, d_out] kernel in one batched product. The other way multiplies it by each
+[K, d_in, d_out] kernel in one batched product. The second way multiplies it by each
 expert's slice k in a plain product, as K separate Dense stacks would (DeepCTR's
-way); the function is the same. For the shapes the book trains (the default models,
-the widths of the capacity study, the MMoE paper's synthetic experiment) this prints:
+way). The third lays the K first-layer kernels side by side, [d_in, K * d_out], so
+that the first layer, whose input all experts share, is one plain product of the
+input by that wide matrix; the deeper layers stay batched. The function is the same
+all three ways. For the shapes the book trains (the default models, the widths of the
+capacity study, the MMoE paper's synthetic experiment) this prints:
 
 * seconds for the forward and backward passes of an epoch's steps (the default log:
   264,505 training rows at batch 2,048; the synthetic experiment: 100,000 at 256),
-  without XLA, median of ``--rounds`` interleaved rounds, for both ways;
-* whether the outputs and the gradients of the kernels, the biases and the input
-  (the embeddings below the experts, which train with them) agree bit for bit.
+  without XLA, median of ``--rounds`` interleaved rounds, for every way;
+* whether each other way's outputs and gradients of the kernels, the biases and the
+  input (the embeddings below the experts, which train with them) agree bit for bit
+  with the batched product's.
 
-If they all agree, the faster way could replace the other without changing a published
-number; where they do not, every result trained at that shape would have to be run
-again. The studies ran with one thread per process: run it that way too to check them.
+If they all agree, the faster way could replace the batched one without changing a
+published number; where they do not, every result trained at that shape would have to
+be run again. The studies ran with one thread per process: run it that way too to
+check them.
 """
 
 import argparse
@@ -57,8 +63,23 @@ def per_expert(layer: Experts, x):
     return tf.stack(outputs)
 
 
+def wide_first_layer(layer: Experts, x):
+    """The same experts, the first layer one product by the kernels side by side."""
+    first = layer.kernels[0]
+    k, d_in, d_out = first.shape
+    wide = tf.reshape(tf.transpose(first, (1, 0, 2)), (d_in, k * d_out))
+    h = tf.transpose(tf.reshape(tf.matmul(x, wide), (-1, k, d_out)), (1, 0, 2))
+    h = layer.activation(h + layer.biases[0])
+    for kernel, bias in zip(layer.kernels[1:], layer.biases[1:]):
+        h = layer.activation(tf.matmul(h, kernel) + bias)
+    return h
+
+
 def batched(layer: Experts, x):
     return layer(x)
+
+
+OTHER_WAYS = {"per expert": per_expert, "wide first layer": wide_first_layer}
 
 
 def case_tensors(num_experts, d_in, units, batch, seed=0):
@@ -92,11 +113,11 @@ def epoch_seconds(way, layer, x, upstream, input_trains, steps) -> float:
     return time.perf_counter() - start
 
 
-def compare(layer, x, upstream, input_trains):
-    """Names of the tensors that differ between the two ways (empty if none)."""
+def compare(layer, x, upstream, input_trains, other):
+    """Names of the tensors that differ between the batched way and ``other`` (empty if none)."""
     results = [tf.function(lambda way=way: forward_backward(way, layer, x, upstream,
                                                              input_trains), autograph=False)()
-               for way in (batched, per_expert)]
+               for way in (batched, other)]
     names = ["output"] + [w.name for w in layer.weights] + ["input"]
     return [name for name, a, b in zip(names, *results)
             if not np.array_equal(a.numpy(), b.numpy())]
@@ -107,21 +128,26 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     print("intra-op threads:", os.environ.get("TF_NUM_INTRAOP_THREADS", "all cores"))
-    print("| trained at | K | d_in | units | batch | batched s/epoch | per expert s/epoch "
-          "| per expert / batched | differ bit for bit |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    header = "| trained at | K | d_in | units | batch | batched s/epoch |"
+    for name in OTHER_WAYS:
+        header += f" {name} s/epoch | {name} / batched | {name} differs bit for bit in |"
+    print(header)
+    print("|---" * header.count(" |") + "|")
     for where, k, d_in, units, batch, input_trains in CASES:
         layer, x, upstream = case_tensors(k, d_in, units, batch)
         steps = EPOCH_ROWS[batch] // batch
-        times = {batched: [], per_expert: []}
-        for round_ in range(args.rounds):  # interleaved, the first way alternating
-            order = (batched, per_expert) if round_ % 2 == 0 else (per_expert, batched)
-            for way in order:
+        ways = [batched, *OTHER_WAYS.values()]
+        times = {way: [] for way in ways}
+        for round_ in range(args.rounds):  # interleaved, the first way rotating
+            for way in ways[round_ % len(ways):] + ways[:round_ % len(ways)]:
                 times[way].append(epoch_seconds(way, layer, x, upstream, input_trains, steps))
-        slow, fast = (statistics.median(times[w]) for w in (batched, per_expert))
-        differ = compare(layer, x, upstream, input_trains)
-        print(f"| {where} | {k} | {d_in} | {units} | {batch} | {slow:.3f} | {fast:.3f} "
-              f"| {fast / slow:.2f} | {', '.join(differ) or 'none'} |", flush=True)
+        base = statistics.median(times[batched])
+        row = f"| {where} | {k} | {d_in} | {units} | {batch} | {base:.3f} |"
+        for way in OTHER_WAYS.values():
+            seconds = statistics.median(times[way])
+            differ = compare(layer, x, upstream, input_trains, way)
+            row += f" {seconds:.3f} | {seconds / base:.2f} | {', '.join(differ) or 'none'} |"
+        print(row, flush=True)
 
 
 if __name__ == "__main__":
