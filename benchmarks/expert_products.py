@@ -2,6 +2,7 @@
 expert, or the first layer as one wide product.
 
     python benchmarks/expert_products.py [--rounds 3]
+    python benchmarks/expert_products.py --whole-models [--rounds 8]
     TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 python benchmarks/expert_products.py
 
 ``funrec.layers.Experts`` multiplies its input, broadcast to all K experts, by the
@@ -20,6 +21,12 @@ capacity study, the MMoE paper's synthetic experiment) this prints:
   input (the embeddings below the experts, which train with them) agree bit for bit
   with the batched product's.
 
+``--whole-models`` times whole default models instead (MMoE, CGC, two-level PLE on
+the default simulated log, the lean training path without XLA): one model per way in
+one process, trained an epoch at a time with the ways taking turns, so that a noisy
+machine slows every way alike; it prints the median epoch and the median of the
+paired ratios over ``--rounds`` epochs after the first.
+
 If they all agree, the faster way could replace the batched one without changing a
 published number; where they do not, every result trained at that shape would have to
 be run again. The studies ran with one thread per process: run it that way too to
@@ -27,14 +34,21 @@ check them.
 """
 
 import argparse
+import contextlib
 import os
 import statistics
 import time
 
 import numpy as np
 
+import funrec.layers
 from funrec._tensorflow import tf
+from funrec.data import simulate_kuairand
+from funrec.features import feature_columns
 from funrec.layers import Experts
+from funrec.models import BUILDERS
+from funrec.options import check_tasks, split_options
+from funrec.training import Adam, Replica, fit_replicas, seed_initial_weights
 
 # (where the shape is trained, experts K, input width, expert units, batch, trainable input)
 CASES = [
@@ -80,6 +94,7 @@ def batched(layer: Experts, x):
 
 
 OTHER_WAYS = {"per expert": per_expert, "wide first layer": wide_first_layer}
+WHOLE_MODELS = ("mmoe", "cgc", "ple")
 
 
 def case_tensors(num_experts, d_in, units, batch, seed=0):
@@ -123,10 +138,68 @@ def compare(layer, x, upstream, input_trains, other):
             if not np.array_equal(a.numpy(), b.numpy())]
 
 
+@contextlib.contextmanager
+def experts_computed(way):
+    """Models built in the block compute their experts ``way``."""
+    class WayExperts(Experts):
+        def call(self, x):
+            return way(self, x)
+    original = funrec.layers.Experts
+    funrec.layers.Experts = WayExperts if way is not batched else original
+    try:
+        yield
+    finally:
+        funrec.layers.Experts = original
+
+
+def whole_model_epochs(name: str, rounds: int, **overrides) -> dict:
+    """Seconds of each epoch after the first, per way, the ways taking turns
+    (``overrides`` as for run_experiment: the default simulated log without any)."""
+    simulator, training, options = split_options(name, overrides)
+    data = simulate_kuairand(seed=simulator.pop("data_seed"), **simulator)
+    tasks = check_tasks(training["tasks"], data)
+    train = data.split_by_date()[0]
+    columns = feature_columns(data, training["embedding_dim"], training["embedding_init"])
+    replicas = {}
+    for way in (batched, *OTHER_WAYS.values()):
+        with experts_computed(way):
+            seed_initial_weights(0)
+            model = BUILDERS[name](columns, tasks, **options)
+        replicas[way] = Replica(model, Adam(training["learning_rate"]), seed=0)
+    ways, seconds = list(replicas), {way: [] for way in replicas}
+    for round_ in range(rounds + 1):  # round 0 traces every way's step
+        for way in ways[round_ % len(ways):] + ways[:round_ % len(ways)]:
+            history = fit_replicas([replicas[way]], train, tasks, 1, training["batch_size"],
+                                   architecture=(name, way.__name__))[0]
+            if round_:
+                seconds[way].append(history["epoch_seconds"][0])
+    return seconds
+
+
+def print_whole_models(rounds: int):
+    header = "| model | batched s/epoch |"
+    for name in OTHER_WAYS:
+        header += f" {name} s/epoch | {name} / batched, median of paired epochs |"
+    print(header)
+    print("|---" * header.count(" |") + "|")
+    for name in WHOLE_MODELS:
+        seconds = whole_model_epochs(name, rounds)
+        row = f"| {name} | {statistics.median(seconds[batched]):.2f} |"
+        for way in OTHER_WAYS.values():
+            paired = [t / b for t, b in zip(seconds[way], seconds[batched])]
+            row += f" {statistics.median(seconds[way]):.2f} | {statistics.median(paired):.2f} |"
+        print(row, flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--whole-models", action="store_true",
+                        help="time whole default models, epochs taking turns")
     args = parser.parse_args(argv)
+    if args.whole_models:
+        print_whole_models(args.rounds)
+        return
     print("intra-op threads:", os.environ.get("TF_NUM_INTRAOP_THREADS", "all cores"))
     header = "| trained at | K | d_in | units | batch | batched s/epoch |"
     for name in OTHER_WAYS:
