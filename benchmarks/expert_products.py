@@ -156,6 +156,7 @@ def whole_model_epochs(name: str, rounds: int, **overrides) -> dict:
     """Seconds of each epoch after the first, per way, the ways taking turns
     (``overrides`` as for run_experiment: the default simulated log without any)."""
     simulator, training, options = split_options(name, overrides)
+    tf.config.experimental.enable_op_determinism()  # as run_experiment trains
     data = simulate_kuairand(seed=simulator.pop("data_seed"), **simulator)
     tasks = check_tasks(training["tasks"], data)
     train = data.split_by_date()[0]
