@@ -138,6 +138,17 @@ def compare(layer, x, upstream, input_trains, other):
             if not np.array_equal(a.numpy(), b.numpy())]
 
 
+def in_turn(ways, round_):
+    """The ways in the order of this round: each goes first in turn."""
+    start = round_ % len(ways)
+    return ways[start:] + ways[:start]
+
+
+def print_header(header: str):
+    print(header)
+    print("|---" * header.count(" |") + "|")
+
+
 @contextlib.contextmanager
 def experts_computed(way):
     """Models built in the block compute their experts ``way``."""
@@ -169,7 +180,7 @@ def whole_model_epochs(name: str, rounds: int, **overrides) -> dict:
         replicas[way] = Replica(model, Adam(training["learning_rate"]), seed=0)
     ways, seconds = list(replicas), {way: [] for way in replicas}
     for round_ in range(rounds + 1):  # round 0 traces every way's step
-        for way in ways[round_ % len(ways):] + ways[:round_ % len(ways)]:
+        for way in in_turn(ways, round_):
             history = fit_replicas([replicas[way]], train, tasks, 1, training["batch_size"],
                                    architecture=(name, way.__name__))[0]
             if round_:
@@ -181,8 +192,7 @@ def print_whole_models(rounds: int):
     header = "| model | batched s/epoch |"
     for name in OTHER_WAYS:
         header += f" {name} s/epoch | {name} / batched, median of paired epochs |"
-    print(header)
-    print("|---" * header.count(" |") + "|")
+    print_header(header)
     for name in WHOLE_MODELS:
         seconds = whole_model_epochs(name, rounds)
         row = f"| {name} | {statistics.median(seconds[batched]):.2f} |"
@@ -205,15 +215,14 @@ def main(argv=None):
     header = "| trained at | K | d_in | units | batch | batched s/epoch |"
     for name in OTHER_WAYS:
         header += f" {name} s/epoch | {name} / batched | {name} differs bit for bit in |"
-    print(header)
-    print("|---" * header.count(" |") + "|")
+    print_header(header)
     for where, k, d_in, units, batch, input_trains in CASES:
         layer, x, upstream = case_tensors(k, d_in, units, batch)
         steps = EPOCH_ROWS[batch] // batch
         ways = [batched, *OTHER_WAYS.values()]
         times = {way: [] for way in ways}
-        for round_ in range(args.rounds):  # interleaved, the first way rotating
-            for way in ways[round_ % len(ways):] + ways[:round_ % len(ways)]:
+        for round_ in range(args.rounds):  # interleaved
+            for way in in_turn(ways, round_):
                 times[way].append(epoch_seconds(way, layer, x, upstream, input_trains, steps))
         base = statistics.median(times[batched])
         row = f"| {where} | {k} | {d_in} | {units} | {batch} | {base:.3f} |"
