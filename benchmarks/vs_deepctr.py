@@ -156,7 +156,7 @@ def deepctr_spec(name: str) -> dict:
     Both put a bias on every hidden layer, none on a gate's softmax layer, and end a
     tower in one logit with a bias (DeepCTR: bias-free Dense plus the PredictionLayer's
     bias). A PLE level's shared gate is left out of the last level by both."""
-    from funrec.experiment import model_options
+    from funrec.options import model_options
 
     o = model_options(name)
     towers = dict(tower_dnn_hidden_units=list(o["tower_units"]))

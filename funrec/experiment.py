@@ -13,16 +13,14 @@ import pandas as pd
 from ._tensorflow import keras, tf
 from .data import Dataset, simulate_kuairand
 from .features import feature_columns
-from .layers import ExpertGate
 from .metrics import evaluate
 from .models import BUILDERS, architecture, gate_weights, predict
-from .options import (MODEL_NAMES, check_loss_weights, check_tasks, fit_batch_size,
-                      model_options, option_names, simulator_defaults, split_options)
+from .options import RunConfig, fit_batch_size, resolve
 from .report import format_table
 from .training import Adam, Replica, fit_replicas, seed_initial_weights, strategy_scope
 
-__all__ = ["run_experiment", "ExperimentResult", "format_table", "MODEL_NAMES",
-           "model_options", "option_names", "simulator_defaults", "split_options", "dense_params", "run_seeds"]
+__all__ = ["run_experiment", "run_seeds", "run_config", "ExperimentResult", "dense_params",
+           "simulated"]
 
 
 @dataclass
@@ -70,8 +68,9 @@ def score(model: keras.Model, part: Dataset, tasks) -> tuple[pd.DataFrame, dict]
 
 
 @functools.lru_cache(maxsize=4)
-def _simulated(data_seed, **simulator) -> Dataset:
-    # The explorers re-run models on the same data many times; draw it once.
+def simulated(data_seed=0, **simulator) -> Dataset:
+    """``simulate_kuairand(seed=data_seed, **simulator)``, kept for the next call with
+    the same arguments: the explorers re-run models on the same data many times."""
     return simulate_kuairand(seed=data_seed, **simulator)
 
 
@@ -132,7 +131,13 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     the numbers of its own run. All seeds see the same data (drawn, or subsampled,
     with the first seed). ``seeds=None`` runs the ``seed`` option alone.
     """
-    simulator, training, options = split_options(name, overrides)  # before any data
+    return run_config(resolve(name, overrides), seeds)  # every option checked before any data
+
+
+def run_config(config: RunConfig, seeds=None) -> list[ExperimentResult]:
+    """Train and score the run ``config`` describes (see :func:`funrec.options.resolve`),
+    once per seed (``seeds=None``: the ``seed`` option alone)."""
+    name, training, options = config.model, dict(config.training), dict(config.architecture)
     seeds = [training["seed"]] if seeds is None else list(seeds)
     if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer))
                         or s < 0 for s in seeds):
@@ -140,18 +145,10 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     if training["strategy"] is not None and len(seeds) > 1:
         raise ValueError("a distribution strategy trains one seed at a time; "
                          "call run_experiment once per seed.")
-    if training["strategy"] is not None and training["jit_compile"]:
-        raise ValueError("jit_compile=True cannot be combined with a strategy: XLA compiles "
-                         "one device's step; drop one of the two options.")
-    dataset = training["dataset"]
+    dataset = config.dataset
     if dataset is None:
-        dataset = _simulated(**simulator)
-    tasks = check_tasks(training["tasks"], dataset)
-    check_loss_weights(training["loss_weights"], tasks)
-    gate = options.get("gate")
-    if gate is not None and not (isinstance(gate, type) and issubclass(gate, ExpertGate)):
-        raise TypeError(f"gate must be a subclass of funrec.layers.ExpertGate (or None for "
-                        f"the softmax gate), got {gate!r}.")
+        dataset = simulated(**config.simulator)
+    tasks = list(config.tasks)
 
     # No keras.backend.clear_session() here: it would also empty TensorFlow's cache
     # of prepared functions, where the reused training steps live (funrec.training).
@@ -161,7 +158,7 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     data = dataset.subsample(training["sample_fraction"], seed=seeds[0])
     train, valid, test = data.split_by_date()
     training["batch_size"], note = fit_batch_size(training["batch_size"], len(train),
-                                                  given="batch_size" in overrides)
+                                                  given="batch_size" in config.given)
     if note:
         print(f"note: {note}", file=sys.stderr)
     columns = feature_columns(data, training["embedding_dim"], training["embedding_init"])
@@ -190,7 +187,7 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     described = architecture(name, columns, tasks, **options)
     histories = [fit_replicas(
         [replica], train, tasks, training["epochs"], training["batch_size"],
-        task_type=dataset.task_type, loss_weights=training["loss_weights"],
+        task_type=dataset.task_type, loss_weights=dict(config.loss_weights),
         strategy=strategy, jit_compile=training["jit_compile"], verbose=training["verbose"],
         on_epoch_end=track_validation(replica.model) if training["track_validation"] else None,
         architecture=described)[0] for replica in replicas]
@@ -206,7 +203,7 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
             name=name, table=table, model=replica.model, history=history,
             n_params=replica.model.count_params(), test=test, predictions=predictions,
             valid=valid, tasks=tasks, seconds=seconds,
-            config=dict(model=name, **simulator,
+            config=dict(model=name, **(config.simulator or {}),
                         **{k: v for k, v in training.items()
                            if k not in ("dataset", "strategy", "seed")},
                         seed=replica.seed, **options, data=dataset.name)))

@@ -44,7 +44,6 @@ import numpy as np
 
 from ._tensorflow import keras, tf
 from .data import Dataset
-from .options import fit_batch_size
 
 
 class Adam:
@@ -128,13 +127,6 @@ def task_loss(labels, predictions, task_type: str):
     if task_type == "binary":
         return keras.ops.mean(keras.losses.binary_crossentropy(labels, predictions))
     return keras.ops.mean(keras.ops.square(labels - predictions))
-
-
-def resolve_loss_weights(tasks, loss_weights) -> dict:
-    """Every task's loss weight: 1 unless ``loss_weights`` names it."""
-    weights = {t: 1.0 for t in tasks}
-    weights.update(loss_weights or {})
-    return weights
 
 
 def _columns(train: Dataset, tasks):
@@ -247,8 +239,10 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     if strategy is not None and batch_size % strategy.num_replicas_in_sync:
         raise ValueError(f"batch_size {batch_size} must divide evenly over the strategy's "
                          f"{strategy.num_replicas_in_sync} devices.")
-    fit_batch_size(batch_size, len(train), given=True)  # refuses one above the rows
-    weights = resolve_loss_weights(tasks, loss_weights)
+    if batch_size > len(train):  # run_experiment fits the batch first; direct callers may not
+        raise ValueError(f"batch_size={batch_size} is more than the {len(train):,} training "
+                         f"rows; pass batch_size={len(train)} at most, or use more data.")
+    weights = {t: 1.0 for t in tasks} | dict(loss_weights or {})  # a task left out weighs 1
     features, labels = _columns(train, tasks)
     with strategy_scope(strategy):  # make the slots now: a variable made while tracing retraces
         for replica in replicas:

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from funrec import run_experiment
-from funrec.experiment import MODEL_NAMES
+from funrec.options import MODEL_NAMES
 
 QUICK = dict(n_users=200, n_videos=300, n_authors=60, n_rows=20_000, epochs=1,
              batch_size=512, show=False)
@@ -70,9 +70,9 @@ def test_another_seed_gives_another_model(mmoe_result):
 
 
 def test_overrides_reach_the_data_and_the_architecture():
-    result = run_experiment("ple", conflict="conflicting", num_levels=3, task_experts=2,
+    result = run_experiment("ple", conflict="clickbait", num_levels=3, task_experts=2,
                             shared_experts=1, expert_units=[16], **QUICK)
-    assert result.config["conflict"] == "conflicting"
+    assert result.config["conflict"] == "clickbait"
     assert sorted({level for level, _ in result.gate_weights(max_rows=5)}) == [0, 1, 2]
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from benchmark_scripts import load_benchmark
 
-from funrec.experiment import model_options
+from funrec.options import model_options
 
 vs = load_benchmark("vs_deepctr")
 
