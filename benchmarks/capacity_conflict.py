@@ -95,11 +95,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lab import RunCache, add_share_option, choose_on_validation
+
 from funrec import run_experiment
 from funrec.data.simulator import CONFLICT_LEVELS, TASKS, simulate_kuairand
-from funrec.studies import (RunCache, add_share_option, against_shared_bottom,
-                            choose_on_validation, dense_params, gain_falls, gate_params,
-                            interval_table, paired_interval)
+from funrec.features import feature_columns
+from funrec.sizing import dense_params, gate_params, model_sizes, widest
+from funrec.stats import against_shared_bottom, gain_falls, interval_table, paired_interval
 
 MODELS = ("shared_bottom", "mmoe", "cgc", "ple", "single_task")
 GATED = ("mmoe", "cgc", "ple")
@@ -120,23 +122,21 @@ NAME = "capacity_conflict"
 # ----------------------------------------------------------------- sizing
 
 @functools.lru_cache(maxsize=None)
-def _columns():
-    from funrec.features import feature_columns
-
+def columns() -> tuple:
     # Dense parameter counts do not depend on the vocabularies, only on the columns.
     return tuple(feature_columns(simulate_kuairand(n_users=20, n_videos=20, n_authors=5,
                                                    n_rows=400)))
 
 
-def _count(name: str, options: dict) -> tuple[int, int]:
-    import keras
+def sizes(name: str, options: dict) -> dict:
+    """``total``, ``dense`` and ``gates`` parameters of the model on the study's columns."""
+    return model_sizes(name, list(columns()), list(TASKS), **options)
 
-    from funrec.models import BUILDERS
 
-    model = BUILDERS[name](list(_columns()), list(TASKS), **options)
-    counts = dense_params(model), gate_params(model)
-    keras.backend.clear_session()
-    return counts
+def gated_options(name: str, expert_width: int) -> dict:
+    """A gated model's layout with experts ``(a, a/2)`` and the study's towers."""
+    return dict(GATED_LAYOUT[name], expert_units=(expert_width, expert_width // 2),
+                tower_units=TOWERS)
 
 
 @functools.lru_cache(maxsize=None)
@@ -145,26 +145,21 @@ def sized_options(name: str, width: int) -> dict | None:
     bottom = dict(bottom_units=(width, max(1, width // 2)), tower_units=TOWERS)
     if name in ("shared_bottom", "single_task"):
         return bottom
-    budget, _ = _count("shared_bottom", bottom)
-    best = None
-    for a in range(MIN_EXPERT_WIDTH, 4 * width + 1):
-        options = dict(GATED_LAYOUT[name], expert_units=(a, a // 2), tower_units=TOWERS)
-        if _count(name, options)[0] > budget:
-            break
-        best = options
-    return best
+    budget = sizes("shared_bottom", bottom)["dense"]
+    expert_width = widest(lambda a: sizes(name, gated_options(name, a))["dense"] <= budget,
+                          MIN_EXPERT_WIDTH, 4 * width)
+    return None if expert_width is None else gated_options(name, expert_width)
 
 
 def size_table(widths) -> pd.DataFrame:
     """Dense and gate parameters of every model at every width (the fixed gate cost)."""
     rows = []
     for width in widths:
-        budget = _count("shared_bottom", sized_options("shared_bottom", width))[0]
+        budget = sizes("shared_bottom", sized_options("shared_bottom", width))["dense"]
         for name in MODELS:
             options = sized_options(name, width)
-            smallest = dict(GATED_LAYOUT.get(name, {}), tower_units=TOWERS,
-                            expert_units=(MIN_EXPERT_WIDTH, MIN_EXPERT_WIDTH // 2))
-            dense, gates = _count(name, options if options else smallest)
+            counted = sizes(name, options or gated_options(name, MIN_EXPERT_WIDTH))
+            dense, gates = counted["dense"], counted["gates"]
             rows.append(dict(model=name, width=width, budget=budget, fits=options is not None,
                              units=_units(options) if options else
                              f"experts ({MIN_EXPERT_WIDTH}, {MIN_EXPERT_WIDTH // 2}) too big",

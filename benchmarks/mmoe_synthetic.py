@@ -57,10 +57,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lab import RunCache, add_share_option, choose_on_validation
+
 from funrec import run_experiment
 from funrec.data import synthetic_regression
-from funrec.studies import (RunCache, add_share_option, choose_on_validation, format_interval,
-                            paired_interval)
+from funrec.features import feature_columns
+from funrec.sizing import model_sizes, widest
+from funrec.stats import format_interval, paired_interval
 
 MODELS = ("mmoe", "shared_bottom")
 TASKS = ("task_1", "task_2")
@@ -73,17 +76,14 @@ RESULTS = Path(__file__).parents[1] / "funrec" / "results"
 NAME = "mmoe_synthetic"
 
 
-def _count(name: str, options: dict) -> int:
-    import keras
-
-    from funrec.features import feature_columns
-    from funrec.models import BUILDERS
-
+def total_params(name: str, **options) -> int:
+    """Every parameter of the model (the count depends on the columns, not the rows)."""
     columns = feature_columns(synthetic_regression(0.5, n_rows=120))
-    model = BUILDERS[name](columns, list(TASKS), task_type="regression", **options)
-    count = model.count_params()
-    keras.backend.clear_session()
-    return count
+    return model_sizes(name, columns, list(TASKS), "regression", **options)["total"]
+
+
+def bottom_options(width: int) -> dict:
+    return dict(bottom_units=(width,), tower_units=(8,))
 
 
 @functools.lru_cache(maxsize=None)
@@ -91,11 +91,9 @@ def model_options(name: str) -> dict:
     """The paper's MMoE, or the one-layer Shared-Bottom with no more parameters."""
     if name == "mmoe":
         return dict(MMOE)
-    budget = _count("mmoe", MMOE)
-    width = 1
-    while _count("shared_bottom", dict(bottom_units=(width + 1,), tower_units=(8,))) <= budget:
-        width += 1
-    return dict(bottom_units=(width,), tower_units=(8,))
+    budget = total_params("mmoe", **MMOE)
+    return bottom_options(widest(
+        lambda width: total_params("shared_bottom", **bottom_options(width)) <= budget))
 
 
 @functools.lru_cache(maxsize=2)

@@ -20,14 +20,16 @@ _WHERE = {  # name -> the module that defines it
     "BUILDERS": ".models", "gate_weights": ".models",
     "auc": ".metrics", "gauc": ".metrics", "evaluate": ".metrics", "lift_share": ".metrics",
     "mtl_gain": ".metrics",
+    "paired_interval": ".stats", "format_interval": ".stats",
+    "dense_params": ".sizing", "match_param_budget": ".sizing",
 }
 __all__ = list(_WHERE)
 __version__ = "0.1.0"
 
 
 _SUBMODULES = {"data", "diagnostics", "experiment", "features", "layers", "metrics", "models",
-               "notebook", "options", "plots", "report", "results", "studies", "training",
-               "widgets"}
+               "notebook", "options", "plots", "report", "results", "sizing", "stats",
+               "training", "widgets"}
 
 
 def __getattr__(name: str):

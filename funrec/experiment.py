@@ -19,10 +19,11 @@ from .models import BUILDERS, architecture, gate_weights, predict
 from .options import (MODEL_NAMES, check_loss_weights, check_tasks, fit_batch_size,
                       model_options, option_names, simulator_defaults, split_options)
 from .report import format_table
+from .sizing import match_param_budget
 from .training import Adam, Replica, fit_replicas, seed_initial_weights, strategy_scope
 
 __all__ = ["run_experiment", "ExperimentResult", "format_table", "MODEL_NAMES",
-           "model_options", "option_names", "simulator_defaults", "split_options", "dense_params", "run_seeds"]
+           "model_options", "option_names", "simulator_defaults", "split_options", "run_seeds"]
 
 
 @dataclass
@@ -73,42 +74,6 @@ def score(model: keras.Model, part: Dataset, tasks) -> tuple[pd.DataFrame, dict]
 def _simulated(data_seed, **simulator) -> Dataset:
     # The explorers re-run models on the same data many times; draw it once.
     return simulate_kuairand(seed=data_seed, **simulator)
-
-
-SCALED_UNITS = ("bottom_units", "expert_units")  # the shared part; towers and gates stay
-
-
-def scale_units(options: dict, factor: float) -> dict:
-    """The options with the shared part's layer widths multiplied by ``factor``."""
-    return {k: tuple(max(1, round(u * factor)) for u in v) if k in SCALED_UNITS else v
-            for k, v in options.items()}
-
-
-def dense_params(model: keras.Model) -> int:
-    """Parameters outside the embedding tables: the part the architectures differ in."""
-    return sum(int(np.prod(v.shape)) for v in model.weights
-               if not v.path.split("/")[0].endswith("embeddings"))
-
-
-def match_param_budget(name: str, columns, tasks, budget: int, task_type: str = "binary",
-                       kind: str = "total", **options) -> dict:
-    """Model options with the shared part's widths (bottom or experts) scaled by one
-    factor so that the model's parameter count comes as close to ``budget`` as the
-    widths allow. Towers and gates keep their size. ``kind="dense"`` counts only the
-    parameters outside the embedding tables."""
-    def count(factor):
-        model = BUILDERS[name](columns, tasks, task_type=task_type,
-                               **scale_units(options, factor))
-        n = dense_params(model) if kind == "dense" else model.count_params()
-        del model
-        return n
-
-    lo, hi = np.log(1 / 64), np.log(32)
-    for _ in range(16):  # bisection on log(factor); counts grow with the widths
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if count(np.exp(mid)) < budget else (lo, mid)
-    best = min((np.exp(lo), np.exp(hi)), key=lambda f: abs(count(f) - budget))
-    return scale_units(options, best)
 
 
 def run_experiment(name: str, **overrides) -> ExperimentResult:

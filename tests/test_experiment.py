@@ -101,7 +101,7 @@ def test_validation_can_be_tracked_after_every_epoch():
 
 
 def test_param_budget_keeps_the_towers_and_can_count_dense_parameters():
-    from funrec.experiment import dense_params
+    from funrec.sizing import dense_params
 
     result = run_experiment("mmoe", param_budget=5_000, param_budget_kind="dense",
                             **{**QUICK, "n_rows": 5000})
