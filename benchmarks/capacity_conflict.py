@@ -45,9 +45,8 @@ used at every level (so a change across levels is never a change of settings):
 the pair from {3e-3, 1e-2, 3e-2} x {1..4} epochs with the best validation-day
 macro AUC averaged over three tuning runs (shared_drivers with seed 0,
 partly_shared with seed 1, different_drivers with seed 2), read from the
-per-epoch validation curve (``track_validation``). If ``run_experiment`` cannot
-record that curve, epochs are fixed at 3 and only the rate is chosen (the summary
-says which happened). Then every level and seed is run at the chosen setting.
+per-epoch validation curve (``track_validation``). Then every level and seed is run
+at the chosen setting.
 
 Metric. Test-day AUC per task; MTL gain of task t = AUC_t(model) - AUC_t(single_task)
 on the same width, level and seed; ``gain_macro`` is the mean over the three tasks.
@@ -110,11 +109,11 @@ GATED_LAYOUT = {"mmoe": dict(num_experts=4), "cgc": dict(task_experts=1, shared_
 TOWERS = (32,)
 MIN_EXPERT_WIDTH = 4  # experts (4, 2); narrower ones are one ReLU unit from dead
 FULL = dict(widths=(16, 32, 128), levels=tuple(CONFLICT_LEVELS["drivers"]), seeds=10,
-            middle_seeds=5, learning_rates=(3e-3, 1e-2, 3e-2), max_epochs=4, fallback_epochs=3,
+            middle_seeds=5, learning_rates=(3e-3, 1e-2, 3e-2), max_epochs=4,
             n_rows=300_000)
 QUICK = dict(widths=(32,), levels=("shared_drivers", "different_drivers"), seeds=2,
              middle_seeds=2,
-             learning_rates=(1e-2,), max_epochs=2, fallback_epochs=2, n_rows=30_000)
+             learning_rates=(1e-2,), max_epochs=2, n_rows=30_000)
 RESULTS = Path(__file__).parents[1] / "funrec" / "results"
 NAME = "capacity_conflict"
 
@@ -180,25 +179,12 @@ def simulated(story: str, level: str, seed: int, n_rows: int):
     return simulate_kuairand(story=story, conflict=level, seed=seed, n_rows=n_rows)
 
 
-def records_curves() -> bool:
-    """Whether ``run_experiment`` can record the per-epoch validation curve."""
-    tiny = simulate_kuairand(n_users=30, n_videos=30, n_authors=5, n_rows=3_000)
-    try:
-        run_experiment("shared_bottom", dataset=tiny, epochs=1, batch_size=256,
-                       track_validation=True, show=False)
-    except ValueError as error:
-        if "track_validation" not in str(error):
-            raise
-        return False
-    return True
-
-
-def train(name, options, data, seed, lr, epochs, curves) -> dict:
-    """One run through ``run_experiment``, as a JSON-ready record."""
-    extra = dict(track_validation=True) if curves else {}
+def train(name, options, data, seed, lr, epochs) -> dict:
+    """One run through ``run_experiment``, as a JSON-ready record (with the validation
+    curve the epochs are chosen on)."""
     start = time.perf_counter()
     result = run_experiment(name, dataset=data, seed=seed, learning_rate=lr, epochs=epochs,
-                            show=False, **extra, **options)
+                            track_validation=True, show=False, **options)
     seconds = time.perf_counter() - start
     return dict(test=result.table.iloc[0].to_dict(),
                 valid=result.valid_table.iloc[0].to_dict(),
@@ -218,10 +204,6 @@ def tuning_pairs(levels) -> list[tuple[str, int]]:
     return [(level, i) for i, level in enumerate(levels)]
 
 
-def tuning_epochs(grid) -> int:
-    return grid["max_epochs"] if grid["curves"] else grid["fallback_epochs"]
-
-
 def run_cached(cache, log, grid, name, width, level, seed, lr, epochs, data_holder):
     """Run (or read) one run; the data is drawn only if some run needs it."""
     key = run_key(grid["story"], name, width, level, seed, lr, epochs, grid["n_rows"])
@@ -229,8 +211,7 @@ def run_cached(cache, log, grid, name, width, level, seed, lr, epochs, data_hold
     def compute():
         if data_holder.get("data") is None:
             data_holder["data"] = simulated(grid["story"], level, seed, grid["n_rows"])
-        return train(name, sized_options(name, width), data_holder["data"], seed, lr, epochs,
-                     grid["curves"])
+        return train(name, sized_options(name, width), data_holder["data"], seed, lr, epochs)
 
     record, cached = cache.run(key, compute)
     if record is not None:  # None: another part of a shared study runs it
@@ -246,7 +227,7 @@ def tune(grid, cache, log) -> dict:
         for name, width in model_widths(grid):
             for lr in grid["learning_rates"]:
                 keys.append(run_cached(cache, log, grid, name, width, level, seed, lr,
-                                       tuning_epochs(grid), holder))
+                                       grid["max_epochs"], holder))
     cache.wait_for(keys)  # every part chooses from all the tuning runs
     return choices(cache.records(), grid)
 
@@ -263,13 +244,11 @@ def choices(records, grid) -> dict:
         dict(**r["key"], valid_curve=r["history"].get("valid_auc_macro"),
              valid_auc_macro=r["valid"]["auc_macro"]) for r in records
         if r["key"]["story"] == grid["story"] and r["key"]["n_rows"] == grid["n_rows"]
-        and r["key"]["epochs"] == tuning_epochs(grid)
+        and r["key"]["epochs"] == grid["max_epochs"]
         and (r["key"]["level"], r["key"]["seed"]) in tuning
         and r["key"]["learning_rate"] in grid["learning_rates"]])
     chosen = {}
     for (name, width), runs in frame.groupby(["model", "width"], sort=False):
-        if not grid["curves"]:
-            runs = runs.assign(valid_curve=None)  # only each run's last epoch is known
         chosen[(name, int(width))] = choose_on_validation(runs, "valid_curve",
                                                           final="valid_auc_macro")
     return chosen
@@ -357,7 +336,7 @@ def summarise(frame: pd.DataFrame, chosen: dict, sizes: pd.DataFrame, grid: dict
         ("## Sizes and the gates' fixed cost",
          sizes.assign(gate_share=sizes.gate_share.map("{:.0%}".format)).to_markdown(index=False)),
         ("## Chosen learning rate and epochs (validation macro AUC, mean of the tuning runs)",
-         _choices_table(chosen, grid)),
+         _choices_table(chosen)),
         ("## MTL gain by width and level", _gains_table(mtl, grid["levels"])),
         (f"## Fall of the gain from {first} to {last} (positive: the gain fell)",
          _falls_table(mtl, first, last)),
@@ -367,14 +346,12 @@ def summarise(frame: pd.DataFrame, chosen: dict, sizes: pd.DataFrame, grid: dict
     return "\n\n".join(f"{title}\n\n{body}" for title, body in sections) + "\n"
 
 
-def _choices_table(chosen: dict, grid: dict) -> str:
-    how = ("epochs chosen on the per-epoch validation curve" if grid["curves"] else
-           f"epochs fixed at {grid['fallback_epochs']}: run_experiment recorded no "
-           "per-epoch validation curve")
+def _choices_table(chosen: dict) -> str:
     table = pd.DataFrame([dict(model=m, width=w, learning_rate=s["learning_rate"],
                                epochs=s["epochs"], valid_auc_macro=round(s["score"], 4),
                                tuning_runs=s["runs"]) for (m, w), s in chosen.items()])
-    return f"({how}.)\n\n" + table.to_markdown(index=False)
+    return "(epochs chosen on the per-epoch validation curve.)\n\n" + table.to_markdown(
+        index=False)
 
 
 def _interval_table(intervals: pd.DataFrame, index) -> str:
@@ -417,7 +394,6 @@ def main(argv=None):
     grid = dict(QUICK if args.quick else FULL, story=args.story)
     levels = tuple(CONFLICT_LEVELS[args.story])
     grid["levels"] = (levels[0], levels[-1]) if args.quick else levels
-    grid["curves"] = records_curves()
     cache = RunCache(Path(args.cache) / args.story, share=args.share)
     out = Path(args.out) if args.out else (Path(args.cache) if args.quick else RESULTS)
     out.mkdir(parents=True, exist_ok=True)

@@ -136,7 +136,7 @@ def capacity_record(model, level, seed, lr, epochs, curve):
 @pytest.fixture
 def capacity_cache(tmp_path):
     """Tuning runs at 2 epochs; MMoE's curve peaks at epoch 1, so its final runs are at 1."""
-    grid = dict(capacity.QUICK, story="drivers", curves=True,
+    grid = dict(capacity.QUICK, story="drivers",
                 levels=("shared_drivers", "different_drivers"), seeds=3)
     cache = RunCache(tmp_path)
     curves = {"shared_bottom": [0.70, 0.75], "mmoe": [0.72, 0.70], "single_task": [0.70, 0.74]}
