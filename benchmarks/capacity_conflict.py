@@ -354,6 +354,26 @@ def _choices_table(chosen: dict) -> str:
         index=False)
 
 
+def recorded_choices(summary: str) -> dict:
+    """(model, width) -> chosen setting, read back from a summary's table of choices:
+    the tuning runs they were chosen from live only in the run cache."""
+    section = summary.split("## Chosen learning rate", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip("|").split("|") for line in section.splitlines()
+            if line.startswith("|")][2:]  # after the header and its rule
+    return {(model.strip(), int(width)): dict(learning_rate=float(lr), epochs=int(epochs),
+                                              score=float(score), runs=int(runs))
+            for model, width, lr, epochs, score, runs in rows}
+
+
+def summary_from_csv(folder: Path, story: str) -> str:
+    """The summary rebuilt from ``folder``'s CSV and the choices its summary records,
+    without the run cache (the final runs' every figure is in the CSV)."""
+    frame = pd.read_csv(folder / f"{NAME}.csv")
+    chosen = recorded_choices((folder / f"{NAME}.md").read_text())
+    grid = dict(FULL, story=story, levels=tuple(CONFLICT_LEVELS[story]))
+    return summarise(frame, chosen, size_table(grid["widths"]), grid)
+
+
 def _interval_table(intervals: pd.DataFrame, index) -> str:
     return interval_table(intervals, index, SUMMARY_TASKS).reset_index().to_markdown(index=False)
 
@@ -384,13 +404,24 @@ def _gated_table(mtl: pd.DataFrame, first: str, last: str) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", required=True, help="folder of one JSON file per run")
+    parser.add_argument("--cache", help="folder of one JSON file per run (required unless "
+                                         "--from-csv)")
     parser.add_argument("--quick", action="store_true", help="tiny smoke grid")
     parser.add_argument("--story", default="drivers", choices=sorted(CONFLICT_LEVELS),
                         help="simulator story (default: drivers)")
     parser.add_argument("--out", help="folder for the CSV and the summary")
+    parser.add_argument("--from-csv", action="store_true",
+                        help="rewrite the summary in --out from the CSV there and the "
+                             "choices its summary records, without running or a cache")
     add_share_option(parser)
     args = parser.parse_args(argv)
+    if args.from_csv:
+        out = Path(args.out) if args.out else RESULTS
+        (out / f"{NAME}.md").write_text(summary_from_csv(out, args.story))
+        print(f"rewrote {out / (NAME + '.md')} from {NAME}.csv", file=sys.stderr)
+        return
+    if args.cache is None:
+        parser.error("--cache is required (or --from-csv)")
     grid = dict(QUICK if args.quick else FULL, story=args.story)
     levels = tuple(CONFLICT_LEVELS[args.story])
     grid["levels"] = (levels[0], levels[-1]) if args.quick else levels
