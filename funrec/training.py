@@ -219,6 +219,12 @@ def reusable_step(key, make):
     return step
 
 
+def forget_traced_steps() -> None:
+    """Let go of every kept step, so the next training of any architecture traces anew
+    (to time a first click, or to check that a reused step gives a fresh one's numbers)."""
+    _RECENT_STEPS.clear()
+
+
 def _split_for(strategy, rows: np.ndarray):
     """Cut a batch of row indices into one equal part per device."""
     parts = np.split(rows, strategy.num_replicas_in_sync)

@@ -199,7 +199,7 @@ def test_run_seeds_gives_the_tables_and_weights_of_separate_runs():
 def test_a_later_run_of_the_same_architecture_reuses_the_traced_step_to_the_same_numbers():
     from funrec import training
 
-    training._RECENT_STEPS.clear()
+    training.forget_traced_steps()
     first = run_experiment("ple", seed=1, **QUICK)  # traces the step and keeps it
     before = [w.copy() for w in first.model.get_weights()]
     (step,) = training._RECENT_STEPS.values()
@@ -207,7 +207,7 @@ def test_a_later_run_of_the_same_architecture_reuses_the_traced_step_to_the_same
     other = dict(QUICK, seed=2, learning_rate=0.03, conflict=0.5)
     reused = run_experiment("ple", **other)
     assert step.experimental_get_tracing_count() == traces  # another seed, rate and log
-    training._RECENT_STEPS.clear()
+    training.forget_traced_steps()
     fresh = run_experiment("ple", **other)  # traces anew
     pd.testing.assert_frame_equal(reused.table, fresh.table)
     assert all(np.array_equal(a, b) for a, b in
