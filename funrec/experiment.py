@@ -23,7 +23,8 @@ from .sizing import match_param_budget
 from .training import Adam, Replica, fit_replicas, seed_initial_weights, strategy_scope
 
 __all__ = ["run_experiment", "ExperimentResult", "format_table", "MODEL_NAMES",
-           "model_options", "option_names", "simulator_defaults", "split_options", "run_seeds"]
+           "model_options", "option_names", "simulator_defaults", "split_options", "run_seeds",
+           "simulated_log"]
 
 
 @dataclass
@@ -74,6 +75,16 @@ def score(model: keras.Model, part: Dataset, tasks) -> tuple[pd.DataFrame, dict]
 def _simulated(data_seed, **simulator) -> Dataset:
     # The explorers re-run models on the same data many times; draw it once.
     return simulate_kuairand(seed=data_seed, **simulator)
+
+
+def simulated_log(**data) -> Dataset:
+    """The simulated log ``run_experiment(name, **data)`` trains on: drawn once, then
+    shared with every run on the same data options (``conflict``, ``n_rows``, ...)."""
+    simulator = split_options("shared_bottom", data)[0]
+    others = sorted(set(data) - set(simulator))
+    if others:
+        raise ValueError(f"simulated_log takes data options only, got {others}.")
+    return _simulated(**simulator)
 
 
 def run_experiment(name: str, **overrides) -> ExperimentResult:

@@ -223,3 +223,15 @@ def test_the_validation_table_is_scored_when_first_asked_for():
     table = result.valid_table
     assert result.valid_table is table and list(table.columns) == list(result.table.columns)
     assert 0.5 < table.auc_macro.iloc[0] < 1
+
+
+def test_simulated_log_is_the_data_run_experiment_trains_on():
+    from funrec import simulated_log
+
+    data = {k: QUICK[k] for k in ("n_users", "n_videos", "n_authors", "n_rows")}
+    log = simulated_log(**data)
+    assert simulated_log(**data) is log  # drawn once
+    result = run_experiment("shared_bottom", **QUICK)
+    assert np.array_equal(result.test.labels["is_click"], log.split_by_date()[2].labels["is_click"])
+    with pytest.raises(ValueError, match="data options only"):
+        simulated_log(epochs=2)
