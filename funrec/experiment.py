@@ -87,6 +87,12 @@ def simulated_log(**data) -> Dataset:
     return _simulated(**simulator)
 
 
+def on_model_step(hook, model: keras.Model):
+    """``hook(step, model)`` (run_experiment's ``on_step_end``) as the training loop's
+    ``on_step_end(step)`` for one model, or None without a hook."""
+    return None if hook is None else lambda step: hook(step, model)
+
+
 def run_experiment(name: str, **overrides) -> ExperimentResult:
     """Train model ``name`` and print its test table (AUC, GAUC, users counted).
 
@@ -169,6 +175,7 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
         task_type=dataset.task_type, loss_weights=training["loss_weights"],
         strategy=strategy, jit_compile=training["jit_compile"], verbose=training["verbose"],
         on_epoch_end=track_validation(replica.model) if training["track_validation"] else None,
+        on_step_end=on_model_step(training["on_step_end"], replica.model),
         architecture=described)[0] for replica in replicas]
     trained = time.perf_counter()
 
@@ -184,7 +191,7 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
             valid=valid, tasks=tasks, seconds=seconds,
             config=dict(model=name, **simulator,
                         **{k: v for k, v in training.items()
-                           if k not in ("dataset", "strategy", "seed")},
+                           if k not in ("dataset", "strategy", "seed", "on_step_end")},
                         seed=replica.seed, **options, data=dataset.name)))
         if training["show"]:
             print(f"{name} (seed {replica.seed}, {replica.model.count_params():,} parameters)")

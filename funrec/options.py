@@ -105,6 +105,11 @@ OPTIONS = (
            "training progress: 0 none, 1 a bar per epoch, 2 a line per epoch",
            choices=(0, 1, 2)),
     Option("show", "training", "bool", True, "print the test table when done", flag=False),
+    Option("on_step_end", "training", "callable", None,
+           "called as on_step_end(step, model) after every training step (counted over "
+           "all epochs), e.g. to log gradients; training then calls its traced step once "
+           "per batch instead of once per epoch",
+           flag=False),
     # model: architecture, per model
     Option("num_experts", "model", "count", 4, "experts shared by the tasks",
            models=("omoe", "mmoe")),

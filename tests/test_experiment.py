@@ -235,3 +235,15 @@ def test_simulated_log_is_the_data_run_experiment_trains_on():
     assert np.array_equal(result.test.labels["is_click"], log.split_by_date()[2].labels["is_click"])
     with pytest.raises(ValueError, match="data options only"):
         simulated_log(epochs=2)
+
+
+def test_on_step_end_sees_every_step_with_the_model_in_training():
+    seen = []
+    result = run_experiment("mmoe", on_step_end=lambda step, model: seen.append((step, model)),
+                            **{**QUICK, "epochs": 2})
+    steps = result.history["rows"][0] // QUICK["batch_size"]
+    assert [step for step, _ in seen] == list(range(2 * steps))
+    assert all(model is result.model for _, model in seen)
+    assert "on_step_end" not in result.config  # a function, not a setting to report
+    with pytest.raises(TypeError, match="on_step_end must be a function"):
+        run_experiment("mmoe", on_step_end=3, **QUICK)
