@@ -47,8 +47,8 @@ class ExperimentResult:
     @property
     def valid_table(self) -> pd.DataFrame:
         """The validation day's table, scored when first asked for (so from the model as
-        it is then): the explorers never ask, and scoring a day cost each of their clicks
-        a few tenths of a second per model."""
+        it is then): the explorers never ask, and scoring a day would lengthen each of
+        their clicks (by how much: benchmarks/RESULTS.md, explorer clicks)."""
         if self._valid_table is None:
             self._valid_table = score(self.model, self.valid, self.tasks)[0]
         return self._valid_table
