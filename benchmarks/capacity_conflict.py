@@ -109,11 +109,9 @@ GATED_LAYOUT = {"mmoe": dict(num_experts=4), "cgc": dict(task_experts=1, shared_
 TOWERS = (32,)
 MIN_EXPERT_WIDTH = 4  # experts (4, 2); narrower ones are one ReLU unit from dead
 FULL = dict(widths=(16, 32, 128), levels=tuple(CONFLICT_LEVELS["drivers"]), seeds=10,
-            middle_seeds=5, learning_rates=(3e-3, 1e-2, 3e-2), max_epochs=4,
-            n_rows=300_000)
+            middle_seeds=5, learning_rates=(3e-3, 1e-2, 3e-2), max_epochs=4, n_rows=300_000)
 QUICK = dict(widths=(32,), levels=("shared_drivers", "different_drivers"), seeds=2,
-             middle_seeds=2,
-             learning_rates=(1e-2,), max_epochs=2, n_rows=30_000)
+             middle_seeds=2, learning_rates=(1e-2,), max_epochs=2, n_rows=30_000)
 RESULTS = Path(__file__).parents[1] / "funrec" / "results"
 NAME = "capacity_conflict"
 

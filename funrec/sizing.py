@@ -61,8 +61,8 @@ def match_param_budget(name: str, columns, tasks, budget: int, task_type: str = 
 def widest(fits, smallest: int = 1, largest: int | None = None) -> int | None:
     """The largest whole width, from ``smallest`` up to ``largest``, for which
     ``fits(width)`` holds, or None if ``smallest`` does not fit. Counts grow with the
-    width, so the search climbs one unit at a time and stops at the first misfit (a
-    bisection would save builds but could skip a width that fits)."""
+    width, so the search climbs one unit at a time and stops at the first misfit: the
+    widths searched are a few dozen at most, and no upper bound is needed."""
     best = None
     width = smallest
     while (largest is None or width <= largest) and fits(width):
