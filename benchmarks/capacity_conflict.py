@@ -368,7 +368,8 @@ def summary_from_csv(folder: Path, story: str) -> str:
     without the run cache (the final runs' every figure is in the CSV)."""
     frame = pd.read_csv(folder / f"{NAME}.csv")
     chosen = recorded_choices((folder / f"{NAME}.md").read_text())
-    grid = dict(FULL, story=story, levels=tuple(CONFLICT_LEVELS[story]))
+    levels = tuple(level for level in CONFLICT_LEVELS[story] if level in set(frame.level))
+    grid = dict(FULL, story=story, levels=levels, widths=tuple(int(w) for w in frame.width.unique()))
     return summarise(frame, chosen, size_table(grid["widths"]), grid)
 
 
