@@ -107,6 +107,11 @@ OPTIONS = (
            "training progress: 0 none, 1 a bar per epoch, 2 a line per epoch",
            choices=(0, 1, 2)),
     Option("show", "training", "bool", True, "print the test table when done", flag=False),
+    Option("on_step_end", "training", "callable", None,
+           "called as on_step_end(step, model) after every training step (counted over "
+           "all epochs), e.g. to log gradients; training then calls its traced step once "
+           "per batch instead of once per epoch",
+           flag=False),
     # model: architecture, per model
     Option("num_experts", "model", "count", FROM_BUILDER, "experts shared by the tasks",
            models=("omoe", "mmoe")),
@@ -319,12 +324,16 @@ def _check_strategy(option, value):
     return value
 
 
-def _check_gate(option, value):
-    if value is None:
-        return None
-    if not callable(value):
+def _check_callable(option, value):
+    if value is not None and not callable(value):
         raise TypeError(f"{option.name} must be a function (or None), "
                         f"got {type(value).__name__}.")
+    return value
+
+
+def _check_gate(option, value):
+    if _check_callable(option, value) is None:
+        return None
     from .layers import ExpertGate  # loads TensorFlow, needed only when a gate is given
 
     if not (isinstance(value, type) and issubclass(value, ExpertGate)):
@@ -350,7 +359,7 @@ CHECKS = {
     "choice": _check_choice, "conflict": _check_conflict, "units": _check_units,
     "units_or_empty": _check_units_or_empty, "tasks": _check_tasks,
     "loss_weights": _check_loss_weights, "dataset": _check_dataset,
-    "strategy": _check_strategy, "gate": _check_gate,
+    "strategy": _check_strategy, "callable": _check_callable, "gate": _check_gate,
     "initializer": _check_initializer, "any": _check_anything,
 }
 

@@ -23,7 +23,7 @@ def untouched(monkeypatch):
             raise AssertionError(f"{what} despite bad input")
         return fail
 
-    monkeypatch.setattr(experiment, "simulated", refuse("data was drawn"))
+    monkeypatch.setattr(experiment, "_drawn", refuse("data was drawn"))
     monkeypatch.setattr(experiment, "feature_columns", refuse("a model was built"))
     for name in list(experiment.BUILDERS):
         monkeypatch.setitem(experiment.BUILDERS, name, refuse("a model was built"))
