@@ -1,9 +1,11 @@
-"""The client that runs the chapters in a book build (book/_ext/notebook_client.py): a
-stalled cell fails within the bounds that _config.yml states, with a message naming the
-notebook and the cell; and a cell that shows an ipywidgets Output no longer waits out its
-whole timeout for a reply that has already arrived."""
+"""The client that runs the chapters in a book build (book/_ext/notebook_client.py) and
+nbval's run of them in the tests: a stalled cell fails within the bounds that
+_config.yml and pyproject.toml state, with a message naming the notebook and the cell;
+and a cell that shows an ipywidgets Output no longer waits out its whole timeout for a
+reply that has already arrived."""
 
 import pathlib
+import subprocess
 import sys
 import time
 
@@ -166,3 +168,23 @@ def test_a_kernel_that_never_answers_its_first_request_fails_by_name():
         asyncio.run(client._async_handle_timeout(240, None))
     with pytest.raises(AssertionError):
         asyncio.run(NotebookClient(nbformat.v4.new_notebook())._async_handle_timeout(240, None))
+
+
+def test_nbval_fails_a_stalled_cell_within_its_bound_naming_it(tmp_path):
+    """The tests run the chapters with nbval, whose bound is --nbval-cell-timeout
+    (pyproject.toml): a stalled cell fails there too, named by notebook and cell."""
+    path = write_notebook(tmp_path, "stalled", "x = 1", "import time\ntime.sleep(60)")
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+         "--nbval-current-env", "--nbval-cell-timeout=2", "-o", "addopts=", str(path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert time.monotonic() - start < 60
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "stalled.ipynb::Cell 1" in done.stdout
+    assert "Timeout of 2 seconds exceeded" in done.stdout
+
+
+def test_pyproject_bounds_nbvals_cells_and_kernel_start():
+    addopts = (ROOT / "pyproject.toml").read_text().split("addopts = ", 1)[1].split("\n", 1)[0]
+    assert "--nbval-cell-timeout=" in addopts and "--nbval-kernel-startup-timeout=" in addopts
