@@ -152,18 +152,27 @@ def test_claim_checks_run_only_when_the_tests_ask(monkeypatch):
 
 
 @pytest.mark.book
-def test_a_chapter_that_fails_stops_the_build_and_is_named(tmp_path):
-    """The main command builds with _config.yml: a chapter that raises must make
-    jupyter-book exit non-zero and name that chapter (not warn and 'succeed')."""
+@pytest.mark.parametrize("cell, named", [
+    ("1 / 0", "ZeroDivisionError"),
+    # a stalled cell, against a bound of 2 s: fails naming its cell (book/_ext/notebook_client.py)
+    ("import time\ntime.sleep(60)", "cell index 1 (code cell 1): A cell timed out"),
+], ids=["raises", "stalls"])
+def test_a_chapter_that_fails_stops_the_build_and_is_named(tmp_path, cell, named):
+    """The main command builds with _config.yml: a chapter that raises, or stalls past
+    its bound, must make jupyter-book exit non-zero and name that chapter and what
+    happened in which cell (not warn and 'succeed')."""
     for name in ("_config.yml", "book/_ext", "book/references.bib"):
         source, target = ROOT / name, tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+    config = yaml.safe_load((tmp_path / "_config.yml").read_text())
+    config["execute"]["timeout"] = 2
+    (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
     (tmp_path / "_toc.yml").write_text(
         "format: jb-book\nroot: book/index\nchapters:\n  - file: book/broken_chapter\n")
     (tmp_path / "book" / "index.md").write_text("# A book\n")
     broken = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Broken"),
-                                             nbformat.v4.new_code_cell("1 / 0")])
+                                             nbformat.v4.new_code_cell(cell)])
     broken.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                      "language": "python"}
     nbformat.write(broken, tmp_path / "book" / "broken_chapter.ipynb")
@@ -172,6 +181,7 @@ def test_a_chapter_that_fails_stops_the_build_and_is_named(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode != 0
     assert "broken_chapter.ipynb" in done.stdout + done.stderr
+    assert named in done.stdout + done.stderr
 
 
 MARKUP = re.compile(r"\$[^$]*\$|`[^`]*`|\*+|_[^_]*_")
