@@ -264,3 +264,28 @@ def test_teacher_edition_adds_tests_and_grading_notes_and_builds_the_kit(tmp_pat
         kit = tmp_path / "classroom" / path.stem
         assert (kit / "student" / f"{path.stem}.ipynb").exists()
         assert list((kit / "autograder").glob("*.zip")), path.stem
+
+
+EQUATION_LABEL = re.compile(r"^\$\$ \(([\w-]+)\)$", re.MULTILINE)
+ARCHITECTURE_CHAPTERS = ("shared_bottom", "mmoe", "ple")
+
+
+def book_text() -> str:
+    """Every chapter's markdown and every page of the book, as one text."""
+    parts = [c.source for path in CHAPTERS for c in nbformat.read(path, as_version=4).cells
+             if c.cell_type == "markdown"]
+    return "\n".join(parts + [p.read_text() for p in (ROOT / "book").glob("*.md")])
+
+
+def test_architecture_chapters_number_their_equations_and_refer_to_them():
+    """Each architecture chapter labels at least three displayed equations, and every
+    labelled equation of the book is referred to by {eq} somewhere (in any chapter)."""
+    text = book_text()
+    for path in CHAPTERS:
+        markdown = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells
+                             if c.cell_type == "markdown")
+        labels = EQUATION_LABEL.findall(markdown)
+        if path.stem in ARCHITECTURE_CHAPTERS:
+            assert len(labels) >= 3, f"{path.stem}: {labels}"
+        for label in labels:
+            assert f"{{eq}}`{label}`" in text, f"{path.stem}: equation {label} never referred to"
