@@ -211,7 +211,10 @@ def test_sidebar_opens_at_phone_width(browser, site, page):
                " const r = a.getBoundingClientRect();"
                " return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= innerWidth"
                " && getComputedStyle(a).visibility !== 'hidden'; }).length")
-    assert browser.execute_script(f"return {visible}", links) == 0, "sidebar open before the click"
+    # The phone layout applies a moment after the override (index.html also redirects first):
+    # give it a few seconds to close the sidebar before calling it open.
+    closed = wait_for(browser, f"({visible.replace('arguments[0]', repr(links))}) === 0", timeout=5)
+    assert closed, "sidebar open before the click"
     toggles = [b for b in browser.find_elements(By.CSS_SELECTOR, "button.primary-toggle, "
                                                 "label.primary-toggle") if b.is_displayed()]
     assert toggles, f"{page}: no visible button opens the sidebar at {PHONE[0]} px"
