@@ -45,9 +45,8 @@ used at every level (so a change across levels is never a change of settings):
 the pair from {3e-3, 1e-2, 3e-2} x {1..4} epochs with the best validation-day
 macro AUC averaged over three tuning runs (shared_drivers with seed 0,
 partly_shared with seed 1, different_drivers with seed 2), read from the
-per-epoch validation curve (``track_validation``). If ``run_experiment`` cannot
-record that curve, epochs are fixed at 3 and only the rate is chosen (the summary
-says which happened). Then every level and seed is run at the chosen setting.
+per-epoch validation curve (``track_validation``). Then every level and seed is run
+at the chosen setting.
 
 Metric. Test-day AUC per task; MTL gain of task t = AUC_t(model) - AUC_t(single_task)
 on the same width, level and seed; ``gain_macro`` is the mean over the three tasks.
@@ -95,11 +94,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lab import RunCache, add_share_option, choose_on_validation
+
 from funrec import run_experiment
 from funrec.data.simulator import CONFLICT_LEVELS, TASKS, simulate_kuairand
-from funrec.studies import (RunCache, add_share_option, against_shared_bottom,
-                            choose_on_validation, dense_params, gain_falls, gate_params,
-                            interval_table, paired_interval)
+from funrec.features import feature_columns
+from funrec.sizing import dense_params, gate_params, model_sizes, widest
+from funrec.stats import against_shared_bottom, gain_falls, interval_table, paired_interval
 
 MODELS = ("shared_bottom", "mmoe", "cgc", "ple", "single_task")
 GATED = ("mmoe", "cgc", "ple")
@@ -108,11 +109,9 @@ GATED_LAYOUT = {"mmoe": dict(num_experts=4), "cgc": dict(task_experts=1, shared_
 TOWERS = (32,)
 MIN_EXPERT_WIDTH = 4  # experts (4, 2); narrower ones are one ReLU unit from dead
 FULL = dict(widths=(16, 32, 128), levels=tuple(CONFLICT_LEVELS["drivers"]), seeds=10,
-            middle_seeds=5, learning_rates=(3e-3, 1e-2, 3e-2), max_epochs=4, fallback_epochs=3,
-            n_rows=300_000)
+            middle_seeds=5, learning_rates=(3e-3, 1e-2, 3e-2), max_epochs=4, n_rows=300_000)
 QUICK = dict(widths=(32,), levels=("shared_drivers", "different_drivers"), seeds=2,
-             middle_seeds=2,
-             learning_rates=(1e-2,), max_epochs=2, fallback_epochs=2, n_rows=30_000)
+             middle_seeds=2, learning_rates=(1e-2,), max_epochs=2, n_rows=30_000)
 RESULTS = Path(__file__).parents[1] / "funrec" / "results"
 NAME = "capacity_conflict"
 
@@ -120,23 +119,21 @@ NAME = "capacity_conflict"
 # ----------------------------------------------------------------- sizing
 
 @functools.lru_cache(maxsize=None)
-def _columns():
-    from funrec.features import feature_columns
-
+def columns() -> tuple:
     # Dense parameter counts do not depend on the vocabularies, only on the columns.
     return tuple(feature_columns(simulate_kuairand(n_users=20, n_videos=20, n_authors=5,
                                                    n_rows=400)))
 
 
-def _count(name: str, options: dict) -> tuple[int, int]:
-    import keras
+def sizes(name: str, options: dict) -> dict:
+    """``total``, ``dense`` and ``gates`` parameters of the model on the study's columns."""
+    return model_sizes(name, list(columns()), list(TASKS), **options)
 
-    from funrec.models import BUILDERS
 
-    model = BUILDERS[name](list(_columns()), list(TASKS), **options)
-    counts = dense_params(model), gate_params(model)
-    keras.backend.clear_session()
-    return counts
+def gated_options(name: str, expert_width: int) -> dict:
+    """A gated model's layout with experts ``(a, a/2)`` and the study's towers."""
+    return dict(GATED_LAYOUT[name], expert_units=(expert_width, expert_width // 2),
+                tower_units=TOWERS)
 
 
 @functools.lru_cache(maxsize=None)
@@ -145,26 +142,21 @@ def sized_options(name: str, width: int) -> dict | None:
     bottom = dict(bottom_units=(width, max(1, width // 2)), tower_units=TOWERS)
     if name in ("shared_bottom", "single_task"):
         return bottom
-    budget, _ = _count("shared_bottom", bottom)
-    best = None
-    for a in range(MIN_EXPERT_WIDTH, 4 * width + 1):
-        options = dict(GATED_LAYOUT[name], expert_units=(a, a // 2), tower_units=TOWERS)
-        if _count(name, options)[0] > budget:
-            break
-        best = options
-    return best
+    budget = sizes("shared_bottom", bottom)["dense"]
+    expert_width = widest(lambda a: sizes(name, gated_options(name, a))["dense"] <= budget,
+                          MIN_EXPERT_WIDTH, 4 * width)
+    return None if expert_width is None else gated_options(name, expert_width)
 
 
 def size_table(widths) -> pd.DataFrame:
     """Dense and gate parameters of every model at every width (the fixed gate cost)."""
     rows = []
     for width in widths:
-        budget = _count("shared_bottom", sized_options("shared_bottom", width))[0]
+        budget = sizes("shared_bottom", sized_options("shared_bottom", width))["dense"]
         for name in MODELS:
             options = sized_options(name, width)
-            smallest = dict(GATED_LAYOUT.get(name, {}), tower_units=TOWERS,
-                            expert_units=(MIN_EXPERT_WIDTH, MIN_EXPERT_WIDTH // 2))
-            dense, gates = _count(name, options if options else smallest)
+            counted = sizes(name, options or gated_options(name, MIN_EXPERT_WIDTH))
+            dense, gates = counted["dense"], counted["gates"]
             rows.append(dict(model=name, width=width, budget=budget, fits=options is not None,
                              units=_units(options) if options else
                              f"experts ({MIN_EXPERT_WIDTH}, {MIN_EXPERT_WIDTH // 2}) too big",
@@ -185,25 +177,12 @@ def simulated(story: str, level: str, seed: int, n_rows: int):
     return simulate_kuairand(story=story, conflict=level, seed=seed, n_rows=n_rows)
 
 
-def records_curves() -> bool:
-    """Whether ``run_experiment`` can record the per-epoch validation curve."""
-    tiny = simulate_kuairand(n_users=30, n_videos=30, n_authors=5, n_rows=3_000)
-    try:
-        run_experiment("shared_bottom", dataset=tiny, epochs=1, batch_size=256,
-                       track_validation=True, show=False)
-    except ValueError as error:
-        if "track_validation" not in str(error):
-            raise
-        return False
-    return True
-
-
-def train(name, options, data, seed, lr, epochs, curves) -> dict:
-    """One run through ``run_experiment``, as a JSON-ready record."""
-    extra = dict(track_validation=True) if curves else {}
+def train(name, options, data, seed, lr, epochs) -> dict:
+    """One run through ``run_experiment``, as a JSON-ready record (with the validation
+    curve the epochs are chosen on)."""
     start = time.perf_counter()
     result = run_experiment(name, dataset=data, seed=seed, learning_rate=lr, epochs=epochs,
-                            show=False, **extra, **options)
+                            track_validation=True, show=False, **options)
     seconds = time.perf_counter() - start
     return dict(test=result.table.iloc[0].to_dict(),
                 valid=result.valid_table.iloc[0].to_dict(),
@@ -223,10 +202,6 @@ def tuning_pairs(levels) -> list[tuple[str, int]]:
     return [(level, i) for i, level in enumerate(levels)]
 
 
-def tuning_epochs(grid) -> int:
-    return grid["max_epochs"] if grid["curves"] else grid["fallback_epochs"]
-
-
 def run_cached(cache, log, grid, name, width, level, seed, lr, epochs, data_holder):
     """Run (or read) one run; the data is drawn only if some run needs it."""
     key = run_key(grid["story"], name, width, level, seed, lr, epochs, grid["n_rows"])
@@ -234,8 +209,7 @@ def run_cached(cache, log, grid, name, width, level, seed, lr, epochs, data_hold
     def compute():
         if data_holder.get("data") is None:
             data_holder["data"] = simulated(grid["story"], level, seed, grid["n_rows"])
-        return train(name, sized_options(name, width), data_holder["data"], seed, lr, epochs,
-                     grid["curves"])
+        return train(name, sized_options(name, width), data_holder["data"], seed, lr, epochs)
 
     record, cached = cache.run(key, compute)
     if record is not None:  # None: another part of a shared study runs it
@@ -251,7 +225,7 @@ def tune(grid, cache, log) -> dict:
         for name, width in model_widths(grid):
             for lr in grid["learning_rates"]:
                 keys.append(run_cached(cache, log, grid, name, width, level, seed, lr,
-                                       tuning_epochs(grid), holder))
+                                       grid["max_epochs"], holder))
     cache.wait_for(keys)  # every part chooses from all the tuning runs
     return choices(cache.records(), grid)
 
@@ -268,13 +242,11 @@ def choices(records, grid) -> dict:
         dict(**r["key"], valid_curve=r["history"].get("valid_auc_macro"),
              valid_auc_macro=r["valid"]["auc_macro"]) for r in records
         if r["key"]["story"] == grid["story"] and r["key"]["n_rows"] == grid["n_rows"]
-        and r["key"]["epochs"] == tuning_epochs(grid)
+        and r["key"]["epochs"] == grid["max_epochs"]
         and (r["key"]["level"], r["key"]["seed"]) in tuning
         and r["key"]["learning_rate"] in grid["learning_rates"]])
     chosen = {}
     for (name, width), runs in frame.groupby(["model", "width"], sort=False):
-        if not grid["curves"]:
-            runs = runs.assign(valid_curve=None)  # only each run's last epoch is known
         chosen[(name, int(width))] = choose_on_validation(runs, "valid_curve",
                                                           final="valid_auc_macro")
     return chosen
@@ -362,7 +334,7 @@ def summarise(frame: pd.DataFrame, chosen: dict, sizes: pd.DataFrame, grid: dict
         ("## Sizes and the gates' fixed cost",
          sizes.assign(gate_share=sizes.gate_share.map("{:.0%}".format)).to_markdown(index=False)),
         ("## Chosen learning rate and epochs (validation macro AUC, mean of the tuning runs)",
-         _choices_table(chosen, grid)),
+         _choices_table(chosen)),
         ("## MTL gain by width and level", _gains_table(mtl, grid["levels"])),
         (f"## Fall of the gain from {first} to {last} (positive: the gain fell)",
          _falls_table(mtl, first, last)),
@@ -372,14 +344,33 @@ def summarise(frame: pd.DataFrame, chosen: dict, sizes: pd.DataFrame, grid: dict
     return "\n\n".join(f"{title}\n\n{body}" for title, body in sections) + "\n"
 
 
-def _choices_table(chosen: dict, grid: dict) -> str:
-    how = ("epochs chosen on the per-epoch validation curve" if grid["curves"] else
-           f"epochs fixed at {grid['fallback_epochs']}: run_experiment recorded no "
-           "per-epoch validation curve")
+def _choices_table(chosen: dict) -> str:
     table = pd.DataFrame([dict(model=m, width=w, learning_rate=s["learning_rate"],
                                epochs=s["epochs"], valid_auc_macro=round(s["score"], 4),
                                tuning_runs=s["runs"]) for (m, w), s in chosen.items()])
-    return f"({how}.)\n\n" + table.to_markdown(index=False)
+    return "(epochs chosen on the per-epoch validation curve.)\n\n" + table.to_markdown(
+        index=False)
+
+
+def recorded_choices(summary: str) -> dict:
+    """(model, width) -> chosen setting, read back from a summary's table of choices:
+    the tuning runs they were chosen from live only in the run cache."""
+    section = summary.split("## Chosen learning rate", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip("|").split("|") for line in section.splitlines()
+            if line.startswith("|")][2:]  # after the header and its rule
+    return {(model.strip(), int(width)): dict(learning_rate=float(lr), epochs=int(epochs),
+                                              score=float(score), runs=int(runs))
+            for model, width, lr, epochs, score, runs in rows}
+
+
+def summary_from_csv(folder: Path, story: str) -> str:
+    """The summary rebuilt from ``folder``'s CSV and the choices its summary records,
+    without the run cache (the final runs' every figure is in the CSV)."""
+    frame = pd.read_csv(folder / f"{NAME}.csv")
+    chosen = recorded_choices((folder / f"{NAME}.md").read_text())
+    levels = tuple(level for level in CONFLICT_LEVELS[story] if level in set(frame.level))
+    grid = dict(FULL, story=story, levels=levels, widths=tuple(int(w) for w in frame.width.unique()))
+    return summarise(frame, chosen, size_table(grid["widths"]), grid)
 
 
 def _interval_table(intervals: pd.DataFrame, index) -> str:
@@ -412,17 +403,27 @@ def _gated_table(mtl: pd.DataFrame, first: str, last: str) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", required=True, help="folder of one JSON file per run")
+    parser.add_argument("--cache", help="folder of one JSON file per run (required unless "
+                                         "--from-csv)")
     parser.add_argument("--quick", action="store_true", help="tiny smoke grid")
     parser.add_argument("--story", default="drivers", choices=sorted(CONFLICT_LEVELS),
                         help="simulator story (default: drivers)")
     parser.add_argument("--out", help="folder for the CSV and the summary")
+    parser.add_argument("--from-csv", action="store_true",
+                        help="rewrite the summary in --out from the CSV there and the "
+                             "choices its summary records, without running or a cache")
     add_share_option(parser)
     args = parser.parse_args(argv)
+    if args.from_csv:
+        out = Path(args.out) if args.out else RESULTS
+        (out / f"{NAME}.md").write_text(summary_from_csv(out, args.story))
+        print(f"rewrote {out / (NAME + '.md')} from {NAME}.csv", file=sys.stderr)
+        return
+    if args.cache is None:
+        parser.error("--cache is required (or --from-csv)")
     grid = dict(QUICK if args.quick else FULL, story=args.story)
     levels = tuple(CONFLICT_LEVELS[args.story])
     grid["levels"] = (levels[0], levels[-1]) if args.quick else levels
-    grid["curves"] = records_curves()
     cache = RunCache(Path(args.cache) / args.story, share=args.share)
     out = Path(args.out) if args.out else (Path(args.cache) if args.quick else RESULTS)
     out.mkdir(parents=True, exist_ok=True)

@@ -16,9 +16,9 @@ import argparse
 import time
 
 import numpy as np
+import tensorflow as tf
 
 from funrec import run_experiment
-from funrec._tensorflow import tf
 
 BATCH = 2048
 

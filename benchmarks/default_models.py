@@ -10,12 +10,11 @@ time is building, training (default epochs) and scoring the validation and test 
 import sys
 import time
 
-from funrec import MODEL_NAMES, lift_share, run_experiment
+from funrec import MODEL_NAMES, lift_share, run_experiment, simulated_log
 from funrec.data.simulator import TASKS
-from funrec.experiment import _simulated, simulator_defaults
 
 start = time.perf_counter()
-_simulated(**simulator_defaults())
+simulated_log()
 print(f"simulate the default log: {time.perf_counter() - start:.1f} s")
 print("| model | seconds | params | " + " | ".join(f"AUC {t} (oracle) | lift {t}" for t in TASKS)
       + " |")

@@ -25,7 +25,9 @@ capacity study, the MMoE paper's synthetic experiment) this prints:
 the default simulated log, the lean training path without XLA): one model per way in
 one process, trained an epoch at a time with the ways taking turns, so that a noisy
 machine slows every way alike; it prints the median epoch and the median of the
-paired ratios over ``--rounds`` epochs after the first.
+paired ratios over ``--rounds`` epochs after the first. The models are built and trained
+with the public training API (``funrec.training``), not ``run_experiment``, for the
+reason ``whole_model_epochs`` gives.
 
 If they all agree, the faster way could replace the batched one without changing a
 published number; where they do not, every result trained at that shape would have to
@@ -40,14 +42,14 @@ import statistics
 import time
 
 import numpy as np
+import tensorflow as tf
 
 import funrec.layers
-from funrec._tensorflow import tf
-from funrec.data import simulate_kuairand
+from funrec import simulated_log
 from funrec.features import feature_columns
 from funrec.layers import Experts
 from funrec.models import BUILDERS
-from funrec.options import check_tasks, split_options
+from funrec.options import model_options
 from funrec.training import Adam, Replica, fit_replicas, seed_initial_weights
 
 # (where the shape is trained, experts K, input width, expert units, batch, trainable input)
@@ -64,6 +66,7 @@ CASES = [
     ("MMoE paper's synthetic data", 8, 100, (16,), 256, False),
 ]
 EPOCH_ROWS = {2048: 264_505, 256: 100_000}
+LEARNING_RATE = 1e-2  # run_experiment's default; an epoch's time does not depend on it
 
 
 def per_expert(layer: Experts, x):
@@ -163,25 +166,31 @@ def experts_computed(way):
         funrec.layers.Experts = original
 
 
-def whole_model_epochs(name: str, rounds: int, **overrides) -> dict:
-    """Seconds of each epoch after the first, per way, the ways taking turns
-    (``overrides`` as for run_experiment: the default simulated log without any)."""
-    simulator, training, options = split_options(name, overrides)
+def replica_computing(way, name: str, columns, tasks) -> Replica:
+    """Model ``name`` with its default options, its experts computed ``way``."""
+    with experts_computed(way):
+        seed_initial_weights(0)
+        model = BUILDERS[name](columns, tasks, **model_options(name))
+    return Replica(model, Adam(LEARNING_RATE), seed=0)
+
+
+def whole_model_epochs(name: str, rounds: int, batch_size: int = 2048, **data) -> dict:
+    """Seconds of each epoch after the first, per way, the ways taking turns, on the
+    simulated log of ``data`` (run_experiment's data options; the default log without any).
+
+    The training API rather than run_experiment, which trains a model to its last epoch
+    in one call (the ways could not take turns epoch by epoch) and keeps traced steps
+    by the model's options, which do not name the way (every way would train with the
+    first way's step)."""
     tf.config.experimental.enable_op_determinism()  # as run_experiment trains
-    data = simulate_kuairand(seed=simulator.pop("data_seed"), **simulator)
-    tasks = check_tasks(training["tasks"], data)
-    train = data.split_by_date()[0]
-    columns = feature_columns(data, training["embedding_dim"], training["embedding_init"])
-    replicas = {}
-    for way in (batched, *OTHER_WAYS.values()):
-        with experts_computed(way):
-            seed_initial_weights(0)
-            model = BUILDERS[name](columns, tasks, **options)
-        replicas[way] = Replica(model, Adam(training["learning_rate"]), seed=0)
+    log = simulated_log(**data)
+    train, columns = log.split_by_date()[0], feature_columns(log)
+    replicas = {way: replica_computing(way, name, columns, log.tasks)
+                for way in (batched, *OTHER_WAYS.values())}
     ways, seconds = list(replicas), {way: [] for way in replicas}
     for round_ in range(rounds + 1):  # round 0 traces every way's step
         for way in in_turn(ways, round_):
-            history = fit_replicas([replicas[way]], train, tasks, 1, training["batch_size"],
+            history = fit_replicas([replicas[way]], train, log.tasks, 1, batch_size,
                                    architecture=(name, way.__name__))[0]
             if round_:
                 seconds[way].append(history["epoch_seconds"][0])

@@ -89,7 +89,7 @@ def main(argv=None) -> None:
     summary = []
     for explorer, (click, settings) in EXPLORERS.items():
         timed(lambda: click(**settings[0]))  # warm-up: draws the data, imports
-        training._RECENT_STEPS.clear()  # so that every setting's first click traces
+        training.forget_traced_steps()  # so that every setting's first click traces
         seconds = {i: [] for i in range(len(settings))}
         for _ in range(args.repeats):
             for i, setting in enumerate(settings):

@@ -57,10 +57,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lab import RunCache, add_share_option, choose_on_validation
+
 from funrec import run_experiment
 from funrec.data import synthetic_regression
-from funrec.studies import (RunCache, add_share_option, choose_on_validation, format_interval,
-                            paired_interval)
+from funrec.features import feature_columns
+from funrec.sizing import model_sizes, widest
+from funrec.stats import format_interval, paired_interval
 
 MODELS = ("mmoe", "shared_bottom")
 TASKS = ("task_1", "task_2")
@@ -73,17 +76,14 @@ RESULTS = Path(__file__).parents[1] / "funrec" / "results"
 NAME = "mmoe_synthetic"
 
 
-def _count(name: str, options: dict) -> int:
-    import keras
-
-    from funrec.features import feature_columns
-    from funrec.models import BUILDERS
-
+def total_params(name: str, **options) -> int:
+    """Every parameter of the model (the count depends on the columns, not the rows)."""
     columns = feature_columns(synthetic_regression(0.5, n_rows=120))
-    model = BUILDERS[name](columns, list(TASKS), task_type="regression", **options)
-    count = model.count_params()
-    keras.backend.clear_session()
-    return count
+    return model_sizes(name, columns, list(TASKS), "regression", **options)["total"]
+
+
+def bottom_options(width: int) -> dict:
+    return dict(bottom_units=(width,), tower_units=(8,))
 
 
 @functools.lru_cache(maxsize=None)
@@ -91,11 +91,9 @@ def model_options(name: str) -> dict:
     """The paper's MMoE, or the one-layer Shared-Bottom with no more parameters."""
     if name == "mmoe":
         return dict(MMOE)
-    budget = _count("mmoe", MMOE)
-    width = 1
-    while _count("shared_bottom", dict(bottom_units=(width + 1,), tower_units=(8,))) <= budget:
-        width += 1
-    return dict(bottom_units=(width,), tower_units=(8,))
+    budget = total_params("mmoe", **MMOE)
+    return bottom_options(widest(
+        lambda width: total_params("shared_bottom", **bottom_options(width)) <= budget))
 
 
 @functools.lru_cache(maxsize=2)
@@ -180,6 +178,14 @@ def results_table(records, grid) -> pd.DataFrame:
 
 
 def summarise(frame: pd.DataFrame, all_runs: pd.DataFrame, grid: dict) -> str:
+    return results_summary(frame, grid) + rates_summary(all_runs, grid)
+
+
+RATES_TITLE = "Validation MSE by rate (mean over the tuning seeds):"
+
+
+def results_summary(frame: pd.DataFrame, grid: dict) -> str:
+    """The summary's title and its table of the runs at the chosen rates."""
     out = ["# The MMoE paper's synthetic experiment", "",
            f"{frame.train_rows.iloc[0]:,} training rows, {grid['epochs']} epochs, batch "
            f"{grid['batch_size']}; rate per (model, p) chosen on mean validation MSE over "
@@ -206,21 +212,44 @@ def summarise(frame: pd.DataFrame, all_runs: pd.DataFrame, grid: dict) -> str:
             sb_minus_mmoe=format_interval(paired_interval(
                 (by["shared_bottom"].test_mse[seeds] - by["mmoe"].test_mse[seeds]).to_numpy()),
                 digits=4))
-    out += [pd.DataFrame(rows).fillna("").to_markdown(index=False), ""]
+    out += [pd.DataFrame(rows).fillna("").to_markdown(index=False), "", ""]
+    return "\n".join(out)
+
+
+def rates_summary(all_runs: pd.DataFrame, grid: dict) -> str:
+    """The validation MSE of every tuning rate (the runs at rates not chosen too)."""
     rates = (all_runs[all_runs.seed < grid["tuning_seeds"]]
              .groupby(["correlation", "model", "learning_rate"]).valid_mse.mean().unstack())
-    out += ["Validation MSE by rate (mean over the tuning seeds):", "",
-            rates.to_markdown(floatfmt=".4f"), ""]
-    return "\n".join(out) + "\n"
+    return "\n".join([RATES_TITLE, "", rates.to_markdown(floatfmt=".4f"), "", ""])
+
+
+def summary_from_csv(folder: Path) -> str:
+    """The summary rebuilt from ``folder``'s CSV, without the run cache; the validation
+    MSE of the rates not chosen is kept as the summary there records it (those runs are
+    only in the cache)."""
+    frame = pd.read_csv(folder / f"{NAME}.csv")
+    recorded = (folder / f"{NAME}.md").read_text()
+    return results_summary(frame, FULL) + recorded[recorded.index(RATES_TITLE):]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", required=True, help="folder of one JSON file per run")
+    parser.add_argument("--cache", help="folder of one JSON file per run (required unless "
+                                         "--from-csv)")
     parser.add_argument("--quick", action="store_true", help="tiny smoke grid")
     parser.add_argument("--out", help="folder for the CSV and the summary")
+    parser.add_argument("--from-csv", action="store_true",
+                        help="rewrite the summary in --out from the CSV there, without "
+                             "running or a cache")
     add_share_option(parser)
     args = parser.parse_args(argv)
+    if args.from_csv:
+        out = Path(args.out) if args.out else RESULTS
+        (out / f"{NAME}.md").write_text(summary_from_csv(out))
+        print(f"rewrote {out / (NAME + '.md')} from {NAME}.csv", file=sys.stderr)
+        return
+    if args.cache is None:
+        parser.error("--cache is required (or --from-csv)")
     grid = dict(QUICK if args.quick else FULL)
     cache = RunCache(args.cache, share=args.share)
     out = Path(args.out) if args.out else (Path(args.cache) if args.quick else RESULTS)

@@ -1,5 +1,5 @@
 """Peak memory of one run_experiment as the simulated log grows, against the
-estimate funrec.options uses to refuse runs the machine cannot hold.
+estimate funrec.memory uses to refuse runs the machine cannot hold.
 
     python benchmarks/run_memory.py [n_rows ...]     (default: 250000 500000 1000000)
 
@@ -15,7 +15,8 @@ import sys
 
 import numpy as np
 
-from funrec import options
+from funrec import memory
+from funrec.options import resolve
 
 CHILD = """
 import json, sys
@@ -42,14 +43,15 @@ def main() -> None:
     print("| n_rows | peak MiB | estimate MiB |\n|---|---|---|")
     for n_rows in sizes:
         peaks.append(peak_bytes(n_rows))
-        simulator = dict(options.simulator_defaults(), n_rows=n_rows)
-        estimate = options.estimate_memory("mmoe", simulator, options.training_defaults())
+        config = resolve("mmoe", {"n_rows": n_rows, "epochs": 1})
+        estimate = memory.estimate_memory("mmoe", config.simulator, config.training,
+                                          config.tasks)
         print(f"| {n_rows:,} | {peaks[-1] / mib:,.0f} | {estimate / mib:,.0f} |", flush=True)
     if len(sizes) > 1:
         per_row, fixed = np.polyfit(sizes, peaks, 1)
         print(f"\nfit: {fixed / mib:,.0f} MiB fixed + {per_row:,.0f} bytes per row "
-              f"(estimate: {options.FIXED_BYTES / mib:,.0f} MiB + "
-              f"{options.BYTES_PER_ROW} bytes per row, plus the embeddings)")
+              f"(estimate: {memory.FIXED_BYTES / mib:,.0f} MiB + "
+              f"{memory.BYTES_PER_ROW} bytes per row, plus the embeddings)")
 
 
 if __name__ == "__main__":

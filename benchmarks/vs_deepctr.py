@@ -54,6 +54,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from funrec.stats import format_interval, paired_interval
+
 DEEPCTR_PYTHON = "/work/venvs/deepctr/bin/python"
 CHILD = Path(__file__).with_name("_deepctr_child.py")
 MODELS = ("shared_bottom", "mmoe", "cgc", "ple")
@@ -156,7 +158,7 @@ def deepctr_spec(name: str) -> dict:
     Both put a bias on every hidden layer, none on a gate's softmax layer, and end a
     tower in one logit with a bias (DeepCTR: bias-free Dense plus the PredictionLayer's
     bias). A PLE level's shared gate is left out of the last level by both."""
-    from funrec.experiment import model_options
+    from funrec.options import model_options
 
     o = model_options(name)
     towers = dict(tower_dnn_hidden_units=list(o["tower_units"]))
@@ -254,13 +256,6 @@ def paired_runs(args, models, data: Path, info: dict, workdir: Path):
 
 # ---------------------------------------------------------------- statistics and tables
 
-def paired_interval(differences, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of paired differences and its t interval."""
-    d = np.asarray(differences, dtype=float)
-    half = stats.t.ppf((1 + level) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
-    return d.mean(), d.mean() - half, d.mean() + half
-
-
 def spread_ratio(ours, theirs, level: float = 0.95) -> tuple[float, float, float]:
     """funrec's standard deviation over seeds divided by DeepCTR's, with its interval
     from the F distribution (the two sides' seed-to-seed draws are independent)."""
@@ -298,10 +293,10 @@ def auc_table(records, models, tasks) -> list[str]:
         for t in tasks:
             ours = np.array([f["auc"][t] for f, _ in runs])
             theirs = np.array([d["auc"][t] for _, d in runs])
-            mean, lo, hi = paired_interval(ours - theirs)
+            interval = format_interval(paired_interval(ours - theirs), digits=4)
             ratio, r_lo, r_hi = spread_ratio(ours, theirs)
             lines.append(f"| {name} | {t} | {ours.mean():.4f} | {theirs.mean():.4f} "
-                         f"| {mean:+.4f} [{lo:+.4f}, {hi:+.4f}] | {ours.std(ddof=1):.4f} "
+                         f"| {interval} | {ours.std(ddof=1):.4f} "
                          f"| {theirs.std(ddof=1):.4f} | {ratio:.2f} [{r_lo:.2f}, {r_hi:.2f}] "
                          f"| {len(runs)} |")
     return lines

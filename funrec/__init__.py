@@ -16,18 +16,21 @@ _WHERE = {  # name -> the module that defines it
     "Dataset": ".data", "simulate_kuairand": ".data", "load_kuairand": ".data",
     "synthetic_regression": ".data",
     "run_experiment": ".experiment", "run_seeds": ".experiment", "ExperimentResult": ".experiment",
+    "simulated_log": ".experiment",
     "format_table": ".report", "MODEL_NAMES": ".options",
     "BUILDERS": ".models", "gate_weights": ".models",
     "auc": ".metrics", "gauc": ".metrics", "evaluate": ".metrics", "lift_share": ".metrics",
     "mtl_gain": ".metrics",
+    "paired_interval": ".stats", "format_interval": ".stats",
+    "dense_params": ".sizing", "match_param_budget": ".sizing",
 }
 __all__ = list(_WHERE)
 __version__ = "0.1.0"
 
 
 _SUBMODULES = {"data", "diagnostics", "experiment", "features", "layers", "metrics", "models",
-               "notebook", "options", "plots", "report", "results", "studies", "training",
-               "widgets"}
+               "notebook", "options", "plots", "report", "results", "sizing", "stats",
+               "training", "widgets"}
 
 
 def __getattr__(name: str):

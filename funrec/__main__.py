@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .options import GROUPS, MODEL_NAMES, check_model_name, check_options, flag_options
+from .options import BY_NAME, GROUPS, MODEL_NAMES, check_model_name, flag_options, resolve
 
 ERRORS = (ValueError, TypeError, OSError)
 
@@ -140,8 +140,6 @@ def _models(args) -> list[str]:
 def _per_model(names, given: dict) -> dict:
     """Each model's overrides: in a comparison, the architecture flags it has.
     Every flag must reach at least one model, and every value is checked now."""
-    from .options import BY_NAME
-
     per_model = {}
     for name in names:
         per_model[name] = {k: v for k, v in given.items()
@@ -155,7 +153,8 @@ def _per_model(names, given: dict) -> dict:
     return per_model
 
 
-def _check_everything(args) -> tuple[list[str], dict]:
+def _check_flags(args) -> tuple[list[str], dict]:
+    """The models and each one's overrides, once the flags agree with each other."""
     names, given = _models(args), _given(args)
     if args.kuairand is not None:
         data_flags = [o.flag_name for o in flag_options() if o.group == "data" and o.name in given]
@@ -164,30 +163,27 @@ def _check_everything(args) -> tuple[list[str], dict]:
                              f"reads real data; pass one or the other.")
     if args.csv is not None and not Path(args.csv).resolve().parent.is_dir():
         raise ValueError(f"--csv {args.csv}: the folder {Path(args.csv).parent} does not exist.")
-    per_model = _per_model(names, given)
-    for name, overrides in per_model.items():
-        if args.kuairand is None:
-            from .options import split_options
+    return names, _per_model(names, given)
 
-            split_options(name, overrides)  # kinds, ranges and the memory it needs
-        else:
-            check_options(name, overrides)  # the data's size is known once it is read
-    return names, per_model
+
+def _configs(names, per_model, dataset) -> dict:
+    """Every model's checked run (funrec.options.resolve), all before the first trains."""
+    extra = {"show": False} if dataset is None else {"show": False, "dataset": dataset}
+    return {name: resolve(name, {**per_model[name], **extra}) for name in names}
 
 
 # ---------------------------------------------------------------- training and output
 
-def _train(names, per_model, dataset):
-    from .experiment import run_experiment
+def _train(configs):
+    from .experiment import run_config
 
     results = {}
-    for i, name in enumerate(names, 1):
-        data = "simulated data" if dataset is None else dataset.name
-        print(f"[{i}/{len(names)}] training {name} on {data} ...", end=" ", file=sys.stderr,
+    for i, (name, config) in enumerate(configs.items(), 1):
+        data = "simulated data" if config.dataset is None else config.dataset.name
+        print(f"[{i}/{len(configs)}] training {name} on {data} ...", end=" ", file=sys.stderr,
               flush=True)
         start = time.perf_counter()
-        extra = {} if dataset is None else {"dataset": dataset}
-        results[name] = run_experiment(name, show=False, **per_model[name], **extra)
+        results[name] = run_config(config)[0]
         print(f"done in {time.perf_counter() - start:.1f} s, AUC macro "
               f"{results[name].table['auc_macro'].iloc[0]:.4f}", file=sys.stderr, flush=True)
     return results
@@ -216,13 +212,13 @@ def _print(args, results) -> None:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
-        names, per_model = _check_everything(args)
+        names, per_model = _check_flags(args)
         dataset = None
-        if args.kuairand is not None:
+        if args.kuairand is not None:  # the tasks and sizes to check the options against
             from .data import load_kuairand
 
             dataset = load_kuairand(args.kuairand)
-        _print(args, _train(names, per_model, dataset))
+        _print(args, _train(_configs(names, per_model, dataset)))
         return 0
     except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)

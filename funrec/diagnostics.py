@@ -9,10 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ._tensorflow import keras, tf
-from .data import simulate_kuairand
-from .features import feature_columns
-from .models import BUILDERS, architecture
-from .training import fit, seed_initial_weights
+from .experiment import run_experiment, simulated_log
 
 
 def shared_variables(model: keras.Model) -> list:
@@ -59,20 +56,24 @@ def gradient_cosines(model: keras.Model, features: dict, labels: dict, variables
 
 
 class GradientCosineLog:
-    """Records :func:`gradient_cosines` of ``model`` on a fixed probe batch every
-    ``every`` training steps (pass it as ``on_step_end`` of the training loop)."""
+    """Records :func:`gradient_cosines` on a fixed probe batch every ``every`` training
+    steps: pass it as ``run_experiment``'s ``on_step_end``, which calls it with the step
+    and the model in training."""
 
-    def __init__(self, model: keras.Model, features: dict, labels: dict, every: int = 20):
-        self.model, self.features, self.labels, self.every = model, features, labels, every
+    def __init__(self, features: dict, labels: dict, every: int = 20):
+        self.features, self.labels, self.every = features, labels, every
         self.records = []
 
-    def __call__(self, step: int) -> None:
+    def __call__(self, step: int, model: keras.Model) -> None:
         if step % self.every == 0:
-            for pair, cosine in gradient_cosines(self.model, self.features, self.labels).items():
+            for pair, cosine in gradient_cosines(model, self.features, self.labels).items():
                 self.records.append(dict(step=step, pair=" vs ".join(pair), cosine=cosine))
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.records)
+
+
+PROBE_ROWS = 2048  # the first training rows; the same probe for every logged step
 
 
 def train_with_cosines(conflict, n_rows=60_000, epochs=2, batch_size=1024, every=4,
@@ -83,18 +84,14 @@ def train_with_cosines(conflict, n_rows=60_000, epochs=2, batch_size=1024, every
 
     Returns the cosines (one column per pair of tasks, one row per logged step),
     the trained model and the test day."""
-    seed_initial_weights(seed)
-    train, _, test = simulate_kuairand(n_rows=n_rows, conflict=conflict, story=story,
-                                       seed=0).split_by_date()
-    columns = feature_columns(train)
-    model = BUILDERS["shared_bottom"](columns, train.tasks, bottom_units=bottom_units)
-    probe = train.take(np.arange(2048))
-    log = GradientCosineLog(model, probe.features, probe.labels, every=every)
-    fit(model, train, train.tasks, epochs, batch_size, learning_rate=1e-2, seed=seed,
-        on_step_end=log, architecture=architecture("shared_bottom", columns, train.tasks,
-                                                   bottom_units=bottom_units))
+    data = dict(n_rows=n_rows, conflict=conflict, story=story)
+    probe = simulated_log(**data).split_by_date()[0].take(np.arange(PROBE_ROWS))
+    log = GradientCosineLog(probe.features, probe.labels, every=every)
+    result = run_experiment("shared_bottom", **data, epochs=epochs, batch_size=batch_size,
+                            learning_rate=1e-2, seed=seed, bottom_units=bottom_units,
+                            on_step_end=log, show=False)
     cosines = log.frame().pivot(index="step", columns="pair", values="cosine")
-    return cosines, model, test
+    return cosines, result.model, result.test
 
 
 def expert_utilisation(gates: dict) -> pd.DataFrame:

@@ -13,16 +13,14 @@ import pandas as pd
 from ._tensorflow import keras, tf
 from .data import Dataset, simulate_kuairand
 from .features import feature_columns
-from .layers import ExpertGate
 from .metrics import evaluate
 from .models import BUILDERS, architecture, gate_weights, predict
-from .options import (MODEL_NAMES, check_loss_weights, check_tasks, fit_batch_size,
-                      model_options, option_names, simulator_defaults, split_options)
+from .options import RunConfig, fit_batch_size, resolve
 from .report import format_table
+from .sizing import match_param_budget
 from .training import Adam, Replica, fit_replicas, seed_initial_weights, strategy_scope
 
-__all__ = ["run_experiment", "ExperimentResult", "format_table", "MODEL_NAMES",
-           "model_options", "option_names", "simulator_defaults", "split_options", "dense_params", "run_seeds"]
+__all__ = ["run_experiment", "run_seeds", "run_config", "ExperimentResult", "simulated_log"]
 
 
 @dataclass
@@ -45,8 +43,8 @@ class ExperimentResult:
     @property
     def valid_table(self) -> pd.DataFrame:
         """The validation day's table, scored when first asked for (so from the model as
-        it is then): the explorers never ask, and scoring a day cost each of their clicks
-        a few tenths of a second per model."""
+        it is then): the explorers never ask, and scoring a day would lengthen each of
+        their clicks (by how much: benchmarks/RESULTS.md, explorer clicks)."""
         if self._valid_table is None:
             self._valid_table = score(self.model, self.valid, self.tasks)[0]
         return self._valid_table
@@ -70,45 +68,25 @@ def score(model: keras.Model, part: Dataset, tasks) -> tuple[pd.DataFrame, dict]
 
 
 @functools.lru_cache(maxsize=4)
-def _simulated(data_seed, **simulator) -> Dataset:
+def _drawn(data_seed, **simulator) -> Dataset:
     # The explorers re-run models on the same data many times; draw it once.
     return simulate_kuairand(seed=data_seed, **simulator)
 
 
-SCALED_UNITS = ("bottom_units", "expert_units")  # the shared part; towers and gates stay
+def simulated_log(**data) -> Dataset:
+    """The simulated log ``run_experiment(name, **data)`` trains on: drawn once, then
+    shared with every run on the same data options (``conflict``, ``n_rows``, ...)."""
+    simulator = resolve("shared_bottom", data).simulator
+    others = sorted(set(data) - set(simulator))
+    if others:
+        raise ValueError(f"simulated_log takes data options only, got {others}.")
+    return _drawn(**simulator)
 
 
-def scale_units(options: dict, factor: float) -> dict:
-    """The options with the shared part's layer widths multiplied by ``factor``."""
-    return {k: tuple(max(1, round(u * factor)) for u in v) if k in SCALED_UNITS else v
-            for k, v in options.items()}
-
-
-def dense_params(model: keras.Model) -> int:
-    """Parameters outside the embedding tables: the part the architectures differ in."""
-    return sum(int(np.prod(v.shape)) for v in model.weights
-               if not v.path.split("/")[0].endswith("embeddings"))
-
-
-def match_param_budget(name: str, columns, tasks, budget: int, task_type: str = "binary",
-                       kind: str = "total", **options) -> dict:
-    """Model options with the shared part's widths (bottom or experts) scaled by one
-    factor so that the model's parameter count comes as close to ``budget`` as the
-    widths allow. Towers and gates keep their size. ``kind="dense"`` counts only the
-    parameters outside the embedding tables."""
-    def count(factor):
-        model = BUILDERS[name](columns, tasks, task_type=task_type,
-                               **scale_units(options, factor))
-        n = dense_params(model) if kind == "dense" else model.count_params()
-        del model
-        return n
-
-    lo, hi = np.log(1 / 64), np.log(32)
-    for _ in range(16):  # bisection on log(factor); counts grow with the widths
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if count(np.exp(mid)) < budget else (lo, mid)
-    best = min((np.exp(lo), np.exp(hi)), key=lambda f: abs(count(f) - budget))
-    return scale_units(options, best)
+def on_model_step(hook, model: keras.Model):
+    """``hook(step, model)`` (run_experiment's ``on_step_end``) as the training loop's
+    ``on_step_end(step)`` for one model, or None without a hook."""
+    return None if hook is None else lambda step: hook(step, model)
 
 
 def run_experiment(name: str, **overrides) -> ExperimentResult:
@@ -132,7 +110,13 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     the numbers of its own run. All seeds see the same data (drawn, or subsampled,
     with the first seed). ``seeds=None`` runs the ``seed`` option alone.
     """
-    simulator, training, options = split_options(name, overrides)  # before any data
+    return run_config(resolve(name, overrides), seeds)  # every option checked before any data
+
+
+def run_config(config: RunConfig, seeds=None) -> list[ExperimentResult]:
+    """Train and score the run ``config`` describes (see :func:`funrec.options.resolve`),
+    once per seed (``seeds=None``: the ``seed`` option alone)."""
+    name, training, options = config.model, dict(config.training), dict(config.architecture)
     seeds = [training["seed"]] if seeds is None else list(seeds)
     if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer))
                         or s < 0 for s in seeds):
@@ -140,18 +124,10 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     if training["strategy"] is not None and len(seeds) > 1:
         raise ValueError("a distribution strategy trains one seed at a time; "
                          "call run_experiment once per seed.")
-    if training["strategy"] is not None and training["jit_compile"]:
-        raise ValueError("jit_compile=True cannot be combined with a strategy: XLA compiles "
-                         "one device's step; drop one of the two options.")
-    dataset = training["dataset"]
+    dataset = config.dataset
     if dataset is None:
-        dataset = _simulated(**simulator)
-    tasks = check_tasks(training["tasks"], dataset)
-    check_loss_weights(training["loss_weights"], tasks)
-    gate = options.get("gate")
-    if gate is not None and not (isinstance(gate, type) and issubclass(gate, ExpertGate)):
-        raise TypeError(f"gate must be a subclass of funrec.layers.ExpertGate (or None for "
-                        f"the softmax gate), got {gate!r}.")
+        dataset = _drawn(**config.simulator)
+    tasks = list(config.tasks)
 
     # No keras.backend.clear_session() here: it would also empty TensorFlow's cache
     # of prepared functions, where the reused training steps live (funrec.training).
@@ -161,7 +137,7 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     data = dataset.subsample(training["sample_fraction"], seed=seeds[0])
     train, valid, test = data.split_by_date()
     training["batch_size"], note = fit_batch_size(training["batch_size"], len(train),
-                                                  given="batch_size" in overrides)
+                                                  given="batch_size" in config.given)
     if note:
         print(f"note: {note}", file=sys.stderr)
     columns = feature_columns(data, training["embedding_dim"], training["embedding_init"])
@@ -190,9 +166,10 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
     described = architecture(name, columns, tasks, **options)
     histories = [fit_replicas(
         [replica], train, tasks, training["epochs"], training["batch_size"],
-        task_type=dataset.task_type, loss_weights=training["loss_weights"],
+        task_type=dataset.task_type, loss_weights=dict(config.loss_weights),
         strategy=strategy, jit_compile=training["jit_compile"], verbose=training["verbose"],
         on_epoch_end=track_validation(replica.model) if training["track_validation"] else None,
+        on_step_end=on_model_step(training["on_step_end"], replica.model),
         architecture=described)[0] for replica in replicas]
     trained = time.perf_counter()
 
@@ -206,9 +183,9 @@ def run_seeds(name: str, seeds=(0, 1, 2, 3, 4), **overrides) -> list[ExperimentR
             name=name, table=table, model=replica.model, history=history,
             n_params=replica.model.count_params(), test=test, predictions=predictions,
             valid=valid, tasks=tasks, seconds=seconds,
-            config=dict(model=name, **simulator,
+            config=dict(model=name, **(config.simulator or {}),
                         **{k: v for k, v in training.items()
-                           if k not in ("dataset", "strategy", "seed")},
+                           if k not in ("dataset", "strategy", "seed", "on_step_end")},
                         seed=replica.seed, **options, data=dataset.name)))
         if training["show"]:
             print(f"{name} (seed {replica.seed}, {replica.model.count_params():,} parameters)")

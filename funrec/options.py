@@ -1,9 +1,11 @@
-"""Every option ``run_experiment`` accepts, in one table, and the checks made on them
+"""Every option ``run_experiment`` accepts, in one table, and :func:`resolve`, the one
+place where options become the values of a run (a frozen :class:`RunConfig`), checked
 before any data is drawn or any model built.
 
 The table feeds the command line's flags (``python -m funrec run --help``), the
-README's list of options and the error messages. This module imports no
-TensorFlow, so the command line answers ``--help`` at once.
+README's list of options and the error messages. A model's architecture defaults
+live in its builder's signature (``funrec/models``) and are read from there. This
+module imports no TensorFlow, so the command line answers ``--help`` at once.
 
 Each check names the option, the value it got and what to pass instead: a
 ``TypeError`` for a value of the wrong kind (a bool is not a count, a string is
@@ -13,22 +15,22 @@ machine cannot hold.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import functools
 import math
 import numbers
-import os
 from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
 
 MODEL_NAMES = ("shared_bottom", "omoe", "mmoe", "cgc", "ple", "single_task")
 GATED = ("omoe", "mmoe", "cgc", "ple")
 EXPERT_MODELS = GATED
 BOTTOM_MODELS = ("shared_bottom", "single_task")
 GROUPS = ("data", "training", "model")
+FROM_BUILDER = object()  # an architecture option's default: read from the builder
 MAX_SEED = 2**32 - 1  # NumPy's legacy seeding, used by seed_initial_weights
-
-# Options whose code is still being written: listed, checked, but refused when set.
-NOT_YET_AVAILABLE = set()
 
 
 @dataclass(frozen=True)
@@ -105,26 +107,58 @@ OPTIONS = (
            "training progress: 0 none, 1 a bar per epoch, 2 a line per epoch",
            choices=(0, 1, 2)),
     Option("show", "training", "bool", True, "print the test table when done", flag=False),
+    Option("on_step_end", "training", "callable", None,
+           "called as on_step_end(step, model) after every training step (counted over "
+           "all epochs), e.g. to log gradients; training then calls its traced step once "
+           "per batch instead of once per epoch",
+           flag=False),
     # model: architecture, per model
-    Option("num_experts", "model", "count", 4, "experts shared by the tasks",
+    Option("num_experts", "model", "count", FROM_BUILDER, "experts shared by the tasks",
            models=("omoe", "mmoe")),
-    Option("num_levels", "model", "count", 2, "extraction levels", models=("ple",)),
-    Option("task_experts", "model", "count", 1, "experts of each task per level",
+    Option("num_levels", "model", "count", FROM_BUILDER, "extraction levels", models=("ple",)),
+    Option("task_experts", "model", "count", FROM_BUILDER, "experts of each task per level",
            models=("cgc", "ple")),
-    Option("shared_experts", "model", "count", 2, "shared experts per level",
+    Option("shared_experts", "model", "count", FROM_BUILDER, "shared experts per level",
            models=("cgc", "ple")),
-    Option("expert_units", "model", "units", (64, 32), "widths of each expert's layers",
+    Option("expert_units", "model", "units", FROM_BUILDER, "widths of each expert's layers",
            models=EXPERT_MODELS),
-    Option("bottom_units", "model", "units", (128, 64), "widths of the bottom's layers",
+    Option("bottom_units", "model", "units", FROM_BUILDER, "widths of the bottom's layers",
            models=BOTTOM_MODELS),
-    Option("tower_units", "model", "units", (32,), "widths of each task tower's layers"),
-    Option("gate_units", "model", "units_or_empty", (),
+    Option("tower_units", "model", "units", FROM_BUILDER, "widths of each task tower's layers"),
+    Option("gate_units", "model", "units_or_empty", FROM_BUILDER,
            "hidden widths of each gate (empty: a softmax of one linear layer)",
            models=GATED),
-    Option("gate", "model", "callable", None,
+    Option("gate", "model", "gate", FROM_BUILDER,
            "a function building the gate layer instead of the default", models=GATED,
            flag=False),
 )
+
+
+
+# ---------------------------------------------------------------- defaults from the builders
+
+STRUCTURAL = ("columns", "tasks", "task_type", "one_gate")  # builder arguments, not options
+BUILDER_SOURCES = {  # model -> (module in funrec/models, builder function)
+    "shared_bottom": ("shared_bottom", "build_shared_bottom"), "omoe": ("mmoe", "build_mmoe"),
+    "mmoe": ("mmoe", "build_mmoe"), "cgc": ("ple", "build_ple"), "ple": ("ple", "build_ple"),
+    "single_task": ("single_task", "build_single_task")}
+FIXED = {"cgc": {"num_levels"}}  # CGC is PLE with one level: not an option of cgc
+
+
+@functools.lru_cache(maxsize=None)
+def builder_defaults(name: str) -> dict:
+    """The architecture options of model ``name`` with their defaults, as its builder's
+    signature writes them. Read from the source: importing a builder loads TensorFlow."""
+    module, function = BUILDER_SOURCES[name]
+    tree = ast.parse((Path(__file__).parent / "models" / f"{module}.py").read_text())
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+    named = node.args.args[len(node.args.args) - len(node.args.defaults):]
+    return {arg.arg: ast.literal_eval(default) for arg, default in zip(named, node.args.defaults)
+            if arg.arg not in STRUCTURAL and arg.arg not in FIXED.get(name, ())}
+
+
+OPTIONS = tuple(replace(o, default=builder_defaults(o.models[0])[o.name])
+                if o.default is FROM_BUILDER else o for o in OPTIONS)
 BY_NAME = {o.name: o for o in OPTIONS}
 SIMULATOR_SEED = "data_seed"  # simulate_kuairand's ``seed``, renamed beside the training seed
 
@@ -201,12 +235,12 @@ def _check_choice(option, value):
 
 
 def _check_conflict(option, value):
-    from .data.simulator import CONFLICT_LEVELS, OLD_LEVEL_NAMES
+    from .data.simulator import CONFLICT_LEVELS
 
     names = [name for levels in CONFLICT_LEVELS.values() for name in levels]
     wanted = f"a number in [0, 1] or one of {', '.join(names)}"
     if isinstance(value, str):
-        if value not in names and value not in OLD_LEVEL_NAMES:
+        if value not in names:
             raise ValueError(f"conflict must be {wanted}, got {value!r}.")
         return value
     return _real(option, value, lambda v: 0 <= v <= 1, wanted)
@@ -297,6 +331,17 @@ def _check_callable(option, value):
     return value
 
 
+def _check_gate(option, value):
+    if _check_callable(option, value) is None:
+        return None
+    from .layers import ExpertGate  # loads TensorFlow, needed only when a gate is given
+
+    if not (isinstance(value, type) and issubclass(value, ExpertGate)):
+        raise TypeError(f"gate must be a subclass of funrec.layers.ExpertGate (or None for "
+                        f"the softmax gate), got {value!r}.")
+    return value
+
+
 def _check_initializer(option, value):
     if value is not None and not isinstance(value, str) and not callable(value):
         raise TypeError(f"{option.name} must be a Keras initializer, its name such as "
@@ -314,7 +359,7 @@ CHECKS = {
     "choice": _check_choice, "conflict": _check_conflict, "units": _check_units,
     "units_or_empty": _check_units_or_empty, "tasks": _check_tasks,
     "loss_weights": _check_loss_weights, "dataset": _check_dataset,
-    "strategy": _check_strategy, "callable": _check_callable,
+    "strategy": _check_strategy, "callable": _check_callable, "gate": _check_gate,
     "initializer": _check_initializer, "any": _check_anything,
 }
 
@@ -324,42 +369,9 @@ def check_value(option: Option, value):
     return CHECKS[option.kind](option, value)
 
 
+
+
 # ---------------------------------------------------------------- the table, per model
-
-@functools.lru_cache(maxsize=1)
-def _simulator_parameters() -> dict:
-    """simulate_kuairand's keywords and defaults, its ``seed`` named ``data_seed``."""
-    import inspect
-
-    from .data.simulator import simulate_kuairand
-
-    parameters = inspect.signature(simulate_kuairand).parameters
-    return {SIMULATOR_SEED if k == "seed" else k: p.default for k, p in parameters.items()}
-
-
-def _kind_of(default) -> str:
-    if isinstance(default, bool):
-        return "bool"
-    return {int: "count", float: "positive"}.get(type(default), "any")
-
-
-def simulator_options() -> list[Option]:
-    """The data options, one per keyword simulate_kuairand takes now, with its
-    default: the table's entry, or for a keyword the table does not describe yet
-    one made from the signature (so it works from Python before it has a flag)."""
-    return [replace(BY_NAME[name], default=default) if name in BY_NAME
-            else Option(name, "data", _kind_of(default), default,
-                        "simulator option (see simulate_kuairand)")
-            for name, default in _simulator_parameters().items()]
-
-
-def simulator_defaults() -> dict:
-    return {o.name: o.default for o in simulator_options()}
-
-
-def is_available(option: Option) -> bool:
-    return option.name not in NOT_YET_AVAILABLE
-
 
 def check_model_name(name) -> None:
     if name not in MODEL_NAMES:
@@ -369,11 +381,40 @@ def check_model_name(name) -> None:
                          f"{', '.join(MODEL_NAMES)}.")
 
 
+@functools.lru_cache(maxsize=1)
+def simulator_options() -> tuple[Option, ...]:
+    """The data options, one per keyword simulate_kuairand takes, with its default
+    (its ``seed`` named ``data_seed``): the table's entry, or for a keyword the table
+    does not describe yet one made from the signature (so it works from Python
+    before it has a flag)."""
+    import inspect
+
+    from .data.simulator import simulate_kuairand
+
+    found = []
+    for key, parameter in inspect.signature(simulate_kuairand).parameters.items():
+        name = SIMULATOR_SEED if key == "seed" else key
+        found.append(replace(BY_NAME[name], default=parameter.default) if name in BY_NAME
+                     else Option(name, "data", _kind_of(parameter.default), parameter.default,
+                                 "simulator option (see simulate_kuairand)"))
+    return tuple(found)
+
+
+def _kind_of(default) -> str:
+    if isinstance(default, bool):
+        return "bool"
+    return {int: "count", float: "positive"}.get(type(default), "any")
+
+
 def options_of(name: str) -> list[Option]:
-    """Every option ``run_experiment(name, ...)`` accepts, data first."""
+    """Every option ``run_experiment(name, ...)`` accepts, data first, each with the
+    default that model gets."""
     check_model_name(name)
-    return simulator_options() + [o for o in OPTIONS if o.group != "data" and is_available(o)
-                                  and (o.group == "training" or name in o.models)]
+    architecture = builder_defaults(name)
+    return [*simulator_options(),
+            *(o for o in OPTIONS if o.group == "training"),
+            *(replace(o, default=architecture[o.name]) for o in OPTIONS
+              if o.group == "model" and name in o.models)]
 
 
 def model_options(name: str) -> dict:
@@ -381,8 +422,8 @@ def model_options(name: str) -> dict:
     return {o.name: o.default for o in options_of(name) if o.group == "model"}
 
 
-def training_defaults() -> dict:
-    return {o.name: o.default for o in OPTIONS if o.group == "training" and is_available(o)}
+def simulator_defaults() -> dict:
+    return {o.name: o.default for o in simulator_options()}
 
 
 def option_names(name: str) -> set[str]:
@@ -393,14 +434,64 @@ def option_names(name: str) -> set[str]:
 def flag_options() -> list[Option]:
     """The options the command line takes, in table order. Read from the table
     alone, without importing the simulator, so ``--help`` answers at once."""
-    return [o for o in OPTIONS if o.flag and is_available(o)]
+    return [o for o in OPTIONS if o.flag]
 
 
-# ---------------------------------------------------------------- all options at once
+# ---------------------------------------------------------------- options become values
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one run is made of, checked: what :func:`resolve` returns, and all
+    that ``run_experiment`` and the command line need to train."""
+
+    model: str
+    simulator: MappingProxyType | None  # simulate_kuairand's keywords; None with a dataset
+    training: MappingProxyType          # every training option with its value
+    architecture: MappingProxyType      # the builder's keywords
+    tasks: tuple                        # the tasks to train, each a label of the data
+    loss_weights: MappingProxyType      # every task's weight
+    given: frozenset                    # the options the caller set
+
+    @property
+    def dataset(self):
+        return self.training["dataset"]
+
+
+def resolve(name: str, overrides: dict) -> RunConfig:
+    """Model ``name`` with ``overrides`` as one checked run configuration.
+
+    Every value is checked by its kind and range, against the data's tasks (the
+    simulator's, before any data is drawn, or a given dataset's) and against the
+    machine's free memory; every option left out takes its default."""
+    by_name = {o.name: o for o in options_of(name)}
+    checked = {}
+    for key, value in overrides.items():
+        if key not in by_name:
+            _refuse_unknown(name, key)
+        checked[key] = check_value(by_name[key], value)
+    given_data = [k for k in checked if by_name[k].group == "data"]
+    if checked.get("dataset") is not None and given_data:
+        raise ValueError(f"{', '.join(given_data)} set the simulated data, but dataset= "
+                         f"gives data of its own; pass one or the other.")
+    values = {o.name: checked.get(o.name, o.default) for o in by_name.values()}
+    group = lambda g: MappingProxyType({k: values[k] for k, o in by_name.items()  # noqa: E731
+                                        if o.group == g})
+    training = group("training")
+    if training["strategy"] is not None and training["jit_compile"]:
+        raise ValueError("jit_compile=True cannot be combined with a strategy: XLA compiles "
+                         "one device's step; drop one of the two options.")
+    dataset = training["dataset"]
+    simulator = group("data") if dataset is None else None
+    tasks = check_tasks(training["tasks"], dataset)
+    weights = check_loss_weights(training["loss_weights"], tasks)
+    from .memory import check_memory
+
+    check_memory(name, simulator, training, tasks)
+    return RunConfig(name, simulator, training, group("model"), tasks,
+                     MappingProxyType(weights), frozenset(checked))
+
 
 def _refuse_unknown(name: str, key: str) -> None:
-    if key in NOT_YET_AVAILABLE:
-        raise ValueError(f"{key} is not available in this version of funrec yet; leave it out.")
     elsewhere = [m for m in MODEL_NAMES if key in option_names(m)]
     if elsewhere:
         own = sorted(model_options(name))
@@ -414,54 +505,21 @@ def _refuse_unknown(name: str, key: str) -> None:
                      f"valid options: {', '.join(sorted(known))}.")
 
 
-def check_options(name: str, overrides: dict) -> dict:
-    """Every override checked by its kind and range; returns them normalised."""
-    by_name = {o.name: o for o in options_of(name)}
-    checked = {}
-    for key, value in overrides.items():
-        if key not in by_name:
-            _refuse_unknown(name, key)
-        checked[key] = check_value(by_name[key], value)
-    given_data = [k for k in checked if by_name[k].group == "data"]
-    if checked.get("dataset") is not None and given_data:
-        raise ValueError(f"{', '.join(given_data)} set the simulated data, but dataset= "
-                         f"gives data of its own; pass one or the other.")
-    return checked
-
-
-def split_options(name: str, overrides: dict) -> tuple[dict, dict, dict]:
-    """Sort overrides into simulator, training and model options, each filled with
-    its defaults, after checking every value and that the request fits in memory."""
-    checked = check_options(name, overrides)
-    simulator, training, model = simulator_defaults(), training_defaults(), model_options(name)
-    for key, value in checked.items():
-        for group in (simulator, training, model):
-            if key in group:
-                group[key] = value
-                break
-    if training["dataset"] is None:  # the simulated data's tasks are known before it is drawn
-        from .data.simulator import TASKS
-
-        _check_known_tasks(training["tasks"], TASKS)
-        check_loss_weights(training.get("loss_weights"), training["tasks"] or TASKS)
-    check_memory(name, simulator, training)
-    return simulator, training, model
-
-
 # ---------------------------------------------------------------- checks against the data
 
-def _check_known_tasks(tasks, labels) -> None:
-    missing = [t for t in tasks or () if t not in labels]
+def check_tasks(tasks, dataset) -> tuple:
+    """The tasks to train (all labels by default), each a label of ``dataset`` (of
+    the simulated log when ``dataset`` is None) with 0/1 labels for click-style tasks."""
+    if dataset is None:
+        from .data.simulator import TASKS as labels
+    else:
+        labels = dataset.tasks
+    tasks = tuple(labels if tasks is None else tasks)
+    missing = [t for t in tasks if t not in labels]
     if missing:
         raise ValueError(f"task(s) {missing} are not labels of the data; "
                          f"it has {list(labels)}.")
-
-
-def check_tasks(tasks, dataset) -> list[str]:
-    """The tasks to train (all labels by default), each a label of ``dataset``."""
-    tasks = list(dataset.tasks if tasks is None else tasks)
-    _check_known_tasks(tasks, dataset.tasks)
-    if dataset.task_type == "binary":
+    if dataset is not None and dataset.task_type == "binary":
         for t in tasks:
             values = sorted(set(dataset.labels[t].tolist()))
             if not set(values) <= {0, 1}:
@@ -470,15 +528,14 @@ def check_tasks(tasks, dataset) -> list[str]:
     return tasks
 
 
-def check_loss_weights(loss_weights, tasks) -> None:
-    """Every task named by ``loss_weights`` is trained, and one trained task weighs > 0."""
+def check_loss_weights(loss_weights, tasks) -> dict:
+    """Every task's loss weight: 1 unless ``loss_weights`` names it, and it names only
+    tasks that are trained (so the value's own check, one weight above 0, holds for them)."""
     unknown = sorted(set(loss_weights or {}) - set(tasks))
     if unknown:
         raise ValueError(f"loss_weights names {unknown}, which are not among the tasks "
                          f"trained ({list(tasks)}).")
-    if loss_weights and not any(loss_weights.get(t, 1.0) > 0 for t in tasks):
-        raise ValueError("loss_weights gives every trained task a weight of 0; give at "
-                         "least one a weight above 0.")
+    return {t: 1.0 for t in tasks} | dict(loss_weights or {})
 
 
 def fit_batch_size(batch_size: int, train_rows: int, given: bool) -> tuple[int, str]:
@@ -490,108 +547,10 @@ def fit_batch_size(batch_size: int, train_rows: int, given: bool) -> tuple[int, 
     of two at most a tenth of the rows, so an epoch still takes several steps."""
     if batch_size <= train_rows:
         return batch_size, ""
-    suggestion = _tenth_power_of_two(train_rows)
+    suggestion = 2 ** int(math.log2(max(1, train_rows // 10)))
     if given:
         raise ValueError(f"batch_size={batch_size} is more than the {train_rows:,} training "
                          f"rows; pass batch_size={train_rows} at most (e.g. {suggestion}, "
                          f"which gives several steps per epoch), or use more data.")
     return suggestion, (f"batch_size lowered from its default {batch_size} to {suggestion}: "
                         f"the data has only {train_rows:,} training rows.")
-
-
-def _tenth_power_of_two(rows: int) -> int:
-    return 2 ** int(math.log2(max(1, rows // 10)))
-
-
-# ---------------------------------------------------------------- size of a request
-
-# Peak resident memory of run_experiment on simulated data, measured by
-# benchmarks/run_memory.py (figures in benchmarks/RESULTS.md) and rounded up: a fixed
-# part (Python, TensorFlow and the libraries) and a part per simulated row; the
-# simulator's tables per user, video and author (tracemalloc). Embeddings and a
-# parameter budget cost four float32 copies per parameter: weights, gradients and
-# Adam's two moments.
-FIXED_BYTES = 1 << 30
-BYTES_PER_ROW = 600
-BYTES_PER_USER = 100
-BYTES_PER_VIDEO = 120
-BYTES_PER_AUTHOR = 16
-BYTES_PER_PARAMETER = 16
-GIB = 1 << 30
-
-
-def available_memory() -> int | None:
-    """Bytes the machine can still give (MemAvailable), or None when unknown."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def _data_bytes(simulator: dict) -> int:
-    return (simulator["n_rows"] * BYTES_PER_ROW + simulator["n_users"] * BYTES_PER_USER
-            + simulator["n_videos"] * BYTES_PER_VIDEO
-            + simulator["n_authors"] * BYTES_PER_AUTHOR)
-
-
-def estimate_memory(name: str, simulator: dict, training: dict) -> int:
-    """Bytes a run needs at its peak, roughly (see the constants above)."""
-    from .data.simulator import TASKS
-
-    dataset = training["dataset"]
-    if dataset is None:
-        codes = simulator["n_users"] + simulator["n_videos"] + simulator["n_authors"]
-        tasks = len(training["tasks"] or TASKS)
-    else:  # the data exists already; only the model is still to come
-        codes, tasks = sum(dataset.vocab_sizes.values()), len(training["tasks"] or dataset.tasks)
-    tables = tasks if name == "single_task" else 1  # one set of embeddings per task there
-    parameters = codes * training["embedding_dim"] * tables + (training["param_budget"] or 0)
-    data = _data_bytes(simulator) if dataset is None else 0
-    return FIXED_BYTES + data + parameters * BYTES_PER_PARAMETER
-
-
-def check_memory(name: str, simulator: dict, training: dict) -> None:
-    """Refuse a run that would need more memory than the machine has free."""
-    available = available_memory()
-    if available is None:
-        return
-    needed = estimate_memory(name, simulator, training)
-    if needed <= available:
-        return
-    sizes = ", ".join(f"{k}={simulator[k]:,}" for k in ("n_rows", "n_users", "n_videos",
-                                                          "n_authors"))
-    if training["dataset"] is not None:
-        sizes = f"the dataset's {sum(training['dataset'].vocab_sizes.values()):,} codes"
-    advice = "lower param_budget or embedding_dim"
-    if training["dataset"] is None:
-        fits = max(0, (available - needed + simulator["n_rows"] * BYTES_PER_ROW)
-                   // BYTES_PER_ROW)
-        advice = f"lower n_rows (about {fits:,} fit with the other sizes) or the other sizes"
-    raise ValueError(f"this run would need about {needed / GIB:,.1f} GiB of memory "
-                     f"({sizes}, embedding_dim={training['embedding_dim']}, "
-                     f"param_budget={training['param_budget']}), but the machine has "
-                     f"{available / GIB:,.1f} GiB free; {advice}.")
-
-
-# ---------------------------------------------------------------- the README's list
-
-def markdown_table() -> str:
-    """The options as the README lists them (scripts/readme_options.py writes them there)."""
-    lines = []
-    for group in GROUPS:
-        options = [o for o in OPTIONS if o.group == group and is_available(o)]
-        lines += [f"**{group.capitalize()}**", "",
-                  "| option | flag | default | what it sets |", "|---|---|---|---|"]
-        for o in options:
-            flag = f"`{o.flag_name}`" if o.flag else "Python only"
-            models = "" if o.models == MODEL_NAMES else f" ({', '.join(o.models)})"
-            lines.append(f"| `{o.name}` | {flag} | `{o.default!r}` | {o.help}{models} |")
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"

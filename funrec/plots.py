@@ -197,7 +197,7 @@ def phase_diagram(frame, metric: str = "gain_macro", scale: float = 100.0, model
     Each cell shows the mean of ``metric`` over seeds times ``scale`` (AUC x 100 by
     default) and its 95 % interval; red cells lost to the single-task baseline, blue
     ones gained, and a dash marks a model that could not be sized to that width."""
-    from .studies import gain_intervals
+    from .stats import gain_intervals
 
     cells = gain_intervals(frame, metric)
     models = list(dict.fromkeys(cells.model)) if models is None else list(models)

@@ -19,9 +19,10 @@ The logs in this book fit in memory, so training can be much plainer:
   model of the same architecture: an explorer's second click on a setting, another
   seed or another learning rate trains without tracing again (:func:`fit_replicas`'s
   ``architecture``); the loop calls the step's traced graph (its concrete function)
-  directly, since ``tf.function``'s search for the trace that fits ~80 arguments cost
-  about a tenth of an epoch when it ran on every step (it still does with a progress
-  bar or ``on_step_end``).
+  directly, since ``tf.function`` would search on every call for the trace that fits
+  the ~80 arguments, which matters most where the loop calls once per step (with a
+  progress bar or ``on_step_end``; the saving is in benchmarks/RESULTS.md, "How
+  training cost grows").
 
 The total loss is ``sum_t w_t L_t`` with ``L_t`` the task's mean loss over the
 batch and ``w_t`` the task's weight (1 unless ``loss_weights`` says otherwise).
@@ -44,7 +45,6 @@ import numpy as np
 
 from ._tensorflow import keras, tf
 from .data import Dataset
-from .options import fit_batch_size
 
 
 class Adam:
@@ -109,8 +109,9 @@ def seed_initial_weights(seed: int) -> None:
 
     ``keras.utils.set_random_seed`` also sets TensorFlow's global seed, which no
     funrec model uses, and setting it empties TensorFlow's cache of prepared
-    functions: the next call of an already traced step then spends 0.6 s (a
-    3-level PLE) preparing it again."""
+    functions: the next call of an already traced step then prepares it again (what
+    that costs a click is in benchmarks/RESULTS.md, "The book: chapter times and
+    explorer clicks")."""
     random.seed(seed)
     np.random.seed(seed)
 
@@ -128,13 +129,6 @@ def task_loss(labels, predictions, task_type: str):
     if task_type == "binary":
         return keras.ops.mean(keras.losses.binary_crossentropy(labels, predictions))
     return keras.ops.mean(keras.ops.square(labels - predictions))
-
-
-def resolve_loss_weights(tasks, loss_weights) -> dict:
-    """Every task's loss weight: 1 unless ``loss_weights`` names it."""
-    weights = {t: 1.0 for t in tasks}
-    weights.update(loss_weights or {})
-    return weights
 
 
 def _columns(train: Dataset, tasks):
@@ -219,6 +213,12 @@ def reusable_step(key, make):
     return step
 
 
+def forget_traced_steps() -> None:
+    """Let go of every kept step, so the next training of any architecture traces anew
+    (to time a first click, or to check that a reused step gives a fresh one's numbers)."""
+    _RECENT_STEPS.clear()
+
+
 def _split_for(strategy, rows: np.ndarray):
     """Cut a batch of row indices into one equal part per device."""
     parts = np.split(rows, strategy.num_replicas_in_sync)
@@ -247,8 +247,10 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     if strategy is not None and batch_size % strategy.num_replicas_in_sync:
         raise ValueError(f"batch_size {batch_size} must divide evenly over the strategy's "
                          f"{strategy.num_replicas_in_sync} devices.")
-    fit_batch_size(batch_size, len(train), given=True)  # refuses one above the rows
-    weights = resolve_loss_weights(tasks, loss_weights)
+    if batch_size > len(train):  # run_experiment fits the batch first; direct callers may not
+        raise ValueError(f"batch_size={batch_size} is more than the {len(train):,} training "
+                         f"rows; pass batch_size={len(train)} at most, or use more data.")
+    weights = {t: 1.0 for t in tasks} | dict(loss_weights or {})  # a task left out weighs 1
     features, labels = _columns(train, tasks)
     with strategy_scope(strategy):  # make the slots now: a variable made while tracing retraces
         for replica in replicas:
@@ -264,8 +266,8 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     steps = len(train) // batch_size
     if strategy is None:
         # Calling the traced graph itself skips tf.function's look-up of the trace
-        # that fits the ~80 arguments, which cost an MMoE 10 % of its epoch time
-        # when it was paid on every step (as it still is with one call per step).
+        # that fits the ~80 arguments, which would be paid on every call: once an
+        # epoch with the loop in the graph, but on every step with one call per step.
         step = step.get_concrete_function(
             [tf.TensorSpec([None, batch_size], tf.int32) for _ in replicas],
             (features, labels), states)

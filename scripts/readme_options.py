@@ -8,10 +8,24 @@ The list sits between the markers ``<!-- options:start -->`` and
 
 from pathlib import Path
 
-from funrec.options import markdown_table
+from funrec.options import GROUPS, MODEL_NAMES, OPTIONS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- options:start -->", "<!-- options:end -->"
+
+
+def markdown_table() -> str:
+    """The options as the README lists them, a table per group."""
+    lines = []
+    for group in GROUPS:
+        lines += [f"**{group.capitalize()}**", "",
+                  "| option | flag | default | what it sets |", "|---|---|---|---|"]
+        for o in (o for o in OPTIONS if o.group == group):
+            flag = f"`{o.flag_name}`" if o.flag else "Python only"
+            models = "" if o.models == MODEL_NAMES else f" ({', '.join(o.models)})"
+            lines.append(f"| `{o.name}` | {flag} | `{o.default!r}` | {o.help}{models} |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def with_options(text: str) -> str:

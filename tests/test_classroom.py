@@ -74,6 +74,7 @@ def function_name(source: str) -> str:
     return source.split("def ", 1)[1].split("(", 1)[0]
 
 
+@pytest.mark.grading
 @pytest.mark.parametrize("chapter", BOOK_CHAPTERS)
 def test_students_get_no_solution_nor_hidden_test_and_teachers_get_both(kit, chapter):
     out, built = kit
@@ -109,6 +110,7 @@ def submission(student: pathlib.Path, sample: pathlib.Path, folder: pathlib.Path
     return path
 
 
+@pytest.mark.grading
 @pytest.mark.parametrize("chapter", BOOK_CHAPTERS)
 def test_grading_gives_the_correct_sample_full_marks_and_the_wrong_one_less(kit, chapter,
                                                                              tmp_path):

@@ -60,7 +60,7 @@ def test_every_option_with_a_text_value_has_a_flag():
     for option in flag_options():
         assert option.flag_name in done.stdout, option.name
     python_only = {o.name for o in OPTIONS if not o.flag}
-    assert python_only == {"dataset", "strategy", "show", "gate", "embedding_init"}
+    assert python_only == {"dataset", "strategy", "show", "gate", "embedding_init", "on_step_end"}
     assert "--kuairand" in done.stdout  # the command line's way to pass a dataset
 
 

@@ -1,8 +1,7 @@
 """The cost-growth benchmark's own pieces, on tiny shapes (its timings are not tested)."""
 
+import tensorflow as tf
 from benchmark_scripts import load_benchmark
-
-from funrec._tensorflow import tf
 
 cost_growth = load_benchmark("cost_growth")
 

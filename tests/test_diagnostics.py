@@ -6,7 +6,7 @@ from funrec.diagnostics import expert_utilisation, train_with_cosines
 
 
 def test_cosines_are_logged_every_few_steps_and_lie_in_minus_one_to_one():
-    cosines, model, test = train_with_cosines("conflicting", n_rows=8_000, epochs=1,
+    cosines, model, test = train_with_cosines("clickbait", n_rows=8_000, epochs=1,
                                               batch_size=512, every=3)
     steps = cosines.index.to_numpy()
     assert np.array_equal(steps, np.arange(0, steps.max() + 1, 3))

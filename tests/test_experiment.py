@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from funrec import run_experiment
-from funrec.experiment import MODEL_NAMES
+from funrec.options import MODEL_NAMES
 
 QUICK = dict(n_users=200, n_videos=300, n_authors=60, n_rows=20_000, epochs=1,
              batch_size=512, show=False)
@@ -70,9 +70,9 @@ def test_another_seed_gives_another_model(mmoe_result):
 
 
 def test_overrides_reach_the_data_and_the_architecture():
-    result = run_experiment("ple", conflict="conflicting", num_levels=3, task_experts=2,
+    result = run_experiment("ple", conflict="clickbait", num_levels=3, task_experts=2,
                             shared_experts=1, expert_units=[16], **QUICK)
-    assert result.config["conflict"] == "conflicting"
+    assert result.config["conflict"] == "clickbait"
     assert sorted({level for level, _ in result.gate_weights(max_rows=5)}) == [0, 1, 2]
 
 
@@ -101,7 +101,7 @@ def test_validation_can_be_tracked_after_every_epoch():
 
 
 def test_param_budget_keeps_the_towers_and_can_count_dense_parameters():
-    from funrec.experiment import dense_params
+    from funrec.sizing import dense_params
 
     result = run_experiment("mmoe", param_budget=5_000, param_budget_kind="dense",
                             **{**QUICK, "n_rows": 5000})
@@ -199,7 +199,7 @@ def test_run_seeds_gives_the_tables_and_weights_of_separate_runs():
 def test_a_later_run_of_the_same_architecture_reuses_the_traced_step_to_the_same_numbers():
     from funrec import training
 
-    training._RECENT_STEPS.clear()
+    training.forget_traced_steps()
     first = run_experiment("ple", seed=1, **QUICK)  # traces the step and keeps it
     before = [w.copy() for w in first.model.get_weights()]
     (step,) = training._RECENT_STEPS.values()
@@ -207,7 +207,7 @@ def test_a_later_run_of_the_same_architecture_reuses_the_traced_step_to_the_same
     other = dict(QUICK, seed=2, learning_rate=0.03, conflict=0.5)
     reused = run_experiment("ple", **other)
     assert step.experimental_get_tracing_count() == traces  # another seed, rate and log
-    training._RECENT_STEPS.clear()
+    training.forget_traced_steps()
     fresh = run_experiment("ple", **other)  # traces anew
     pd.testing.assert_frame_equal(reused.table, fresh.table)
     assert all(np.array_equal(a, b) for a, b in
@@ -223,3 +223,27 @@ def test_the_validation_table_is_scored_when_first_asked_for():
     table = result.valid_table
     assert result.valid_table is table and list(table.columns) == list(result.table.columns)
     assert 0.5 < table.auc_macro.iloc[0] < 1
+
+
+def test_simulated_log_is_the_data_run_experiment_trains_on():
+    from funrec import simulated_log
+
+    data = {k: QUICK[k] for k in ("n_users", "n_videos", "n_authors", "n_rows")}
+    log = simulated_log(**data)
+    assert simulated_log(**data) is log  # drawn once
+    result = run_experiment("shared_bottom", **QUICK)
+    assert np.array_equal(result.test.labels["is_click"], log.split_by_date()[2].labels["is_click"])
+    with pytest.raises(ValueError, match="data options only"):
+        simulated_log(epochs=2)
+
+
+def test_on_step_end_sees_every_step_with_the_model_in_training():
+    seen = []
+    result = run_experiment("mmoe", on_step_end=lambda step, model: seen.append((step, model)),
+                            **{**QUICK, "epochs": 2})
+    steps = result.history["rows"][0] // QUICK["batch_size"]
+    assert [step for step, _ in seen] == list(range(2 * steps))
+    assert all(model is result.model for _, model in seen)
+    assert "on_step_end" not in result.config  # a function, not a setting to report
+    with pytest.raises(TypeError, match="on_step_end must be a function"):
+        run_experiment("mmoe", on_step_end=3, **QUICK)

@@ -8,9 +8,9 @@ import tracemalloc
 
 import pytest
 
-from funrec import options, run_experiment
-from funrec.options import (BY_NAME, MODEL_NAMES, NOT_YET_AVAILABLE, OPTIONS, check_value,
-                            fit_batch_size, model_options, option_names)
+from funrec import memory, options, run_experiment
+from funrec.options import (BY_NAME, MODEL_NAMES, OPTIONS, check_value, fit_batch_size,
+                            model_options, option_names, resolve)
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def untouched(monkeypatch):
             raise AssertionError(f"{what} despite bad input")
         return fail
 
-    monkeypatch.setattr(experiment, "_simulated", refuse("data was drawn"))
+    monkeypatch.setattr(experiment, "_drawn", refuse("data was drawn"))
     monkeypatch.setattr(experiment, "feature_columns", refuse("a model was built"))
     for name in list(experiment.BUILDERS):
         monkeypatch.setitem(experiment.BUILDERS, name, refuse("a model was built"))
@@ -146,16 +146,16 @@ def test_a_request_larger_than_the_machine_is_refused_with_the_estimate(untouche
 
 
 def test_the_size_check_says_how_many_rows_fit(untouched, monkeypatch):
-    monkeypatch.setattr(options, "available_memory", lambda: 2 * options.GIB)
+    monkeypatch.setattr(memory, "available_memory", lambda: 2 * memory.GIB)
     with pytest.raises(ValueError, match=r"n_rows=3,000,000.* 2.0 GiB free; lower n_rows "
                                          r"\(about ([\d,]+) fit") as error:
         run_experiment("mmoe", n_rows=3_000_000, show=False)
     fit = int(error.value.args[0].split("about ")[-1].split(" fit")[0].replace(",", ""))
-    sizes = dict(options.simulator_defaults(), n_rows=fit)
-    training = options.training_defaults()
-    assert options.estimate_memory("mmoe", sizes, training) <= 2 * options.GIB
+    config = resolve("mmoe", {})
+    sizes, training, tasks = dict(config.simulator, n_rows=fit), config.training, config.tasks
+    assert memory.estimate_memory("mmoe", sizes, training, tasks) <= 2 * memory.GIB
     sizes["n_rows"] = fit + 10_000
-    assert options.estimate_memory("mmoe", sizes, training) > 2 * options.GIB
+    assert memory.estimate_memory("mmoe", sizes, training, tasks) > 2 * memory.GIB
 
 
 def test_the_estimate_covers_what_the_simulator_allocates():
@@ -166,7 +166,7 @@ def test_the_estimate_covers_what_the_simulator_allocates():
     simulate_kuairand(**sizes)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    data_part = options._data_bytes(sizes)
+    data_part = memory.data_bytes(sizes)
     assert peak <= data_part < 3 * peak, (peak, data_part)
 
 
@@ -190,13 +190,6 @@ def test_simulator_options_beside_a_dataset_are_refused(untouched, kuairand_dir)
             dataset=load_kuairand(kuairand_dir), n_rows=5000)
 
 
-@pytest.mark.parametrize("name", sorted(NOT_YET_AVAILABLE))
-def test_options_not_available_yet_are_refused_not_ignored(untouched, name):
-    value = {"bool": True, "choice": "dense", "loss_weights": {"is_click": 2.0},
-             "callable": print, "initializer": "zeros"}[BY_NAME[name].kind]
-    refused(ValueError, rf"{name} is not available in this version", **{name: value})
-
-
 @pytest.mark.parametrize("value, message", [
     ({"is_click": -1.0}, r"loss_weights\['is_click'\] must be a finite number of at least 0"),
     ({"is_click": math.nan}, r"loss_weights\['is_click'\] must be a finite number"),
@@ -210,16 +203,30 @@ def test_loss_weights_are_checked(value, message):
         check_value(BY_NAME["loss_weights"], value)
 
 
-def test_loss_weights_must_name_trained_tasks():
-    with pytest.raises(ValueError, match=r"names \['watch_time'\], which are not among"):
-        options.check_loss_weights({"watch_time": 1.0}, ["is_click"])
-    with pytest.raises(ValueError, match="every trained task a weight of 0"):
-        options.check_loss_weights({"is_click": 0.0}, ["is_click"])
+def test_loss_weights_must_name_trained_tasks(untouched):
+    refused(ValueError, r"names \['watch_time'\], which are not among",
+            loss_weights={"watch_time": 1.0}, tasks=["is_click"])
+    refused(ValueError, r"every task a weight of 0", loss_weights={"is_click": 0.0},
+            tasks=["is_click"])
+
+
+def test_loss_weights_are_resolved_for_every_trained_task():
+    config = resolve("mmoe", dict(loss_weights={"long_view": 2.0}))
+    assert dict(config.loss_weights) == {"is_click": 1.0, "is_like": 1.0, "long_view": 2.0}
 
 
 def test_gate_must_be_callable():
     with pytest.raises(TypeError, match="gate must be a function"):
         check_value(BY_NAME["gate"], "softmax")
+
+
+def test_a_resolved_run_cannot_be_changed():
+    config = resolve("ple", {"epochs": 1})
+    assert config.training["epochs"] == 1 and config.architecture["num_levels"] == 2
+    with pytest.raises(TypeError):
+        config.training["epochs"] = 5
+    with pytest.raises(AttributeError):
+        config.model = "mmoe"
 
 
 # ---------------------------------------------------------------- batch size against the data
@@ -264,14 +271,30 @@ STRUCTURAL = {"columns", "tasks", "task_type", "kwargs", "one_gate"}
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
-def test_model_options_are_what_the_builder_takes(name):
+def test_model_options_are_the_builders_keywords_with_its_defaults(name):
     from funrec.models import BUILDERS
 
     full = {"omoe": "mmoe", "cgc": "ple"}.get(name, name)  # thin wrappers of the full model
-    taken = set(inspect.signature(BUILDERS[full]).parameters) - STRUCTURAL - NOT_YET_AVAILABLE
+    taken = {k: p.default for k, p in inspect.signature(BUILDERS[full]).parameters.items()
+             if k not in STRUCTURAL}
     if name == "cgc":
-        taken.discard("num_levels")  # CGC is PLE with one level
-    assert set(model_options(name)) == taken
+        del taken["num_levels"]  # CGC is PLE with one level
+    assert model_options(name) == taken
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_a_builder_called_with_its_defaults_builds_the_model_of_that_name(name, small_log):
+    from funrec.features import feature_columns
+    from funrec.models import BUILDERS
+
+    assert BUILDERS[name](feature_columns(small_log), ["is_click"]).name == name
+
+
+def test_an_option_shared_by_several_models_has_one_default():
+    for option in OPTIONS:
+        if option.group == "model":
+            assert {repr(model_options(m)[option.name]) for m in option.models} == \
+                {repr(option.default)}, option.name
 
 
 def test_data_options_are_the_simulators_keywords_with_its_defaults():
@@ -303,8 +326,7 @@ def test_defaults_pass_their_own_checks():
 
 def test_run_experiment_accepts_every_option_of_the_table():
     for name in MODEL_NAMES:
-        expected = {o.name for o in OPTIONS if o.name not in NOT_YET_AVAILABLE
-                    and (o.group != "model" or name in o.models)}
+        expected = {o.name for o in OPTIONS if o.group != "model" or name in o.models}
         assert option_names(name) == expected, name
 
 

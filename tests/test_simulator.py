@@ -128,13 +128,6 @@ def test_clickbait_turns_the_hook_against_long_views():
     assert share_explained_by_patience_and_length(clickbait) < 0.05
 
 
-def test_old_level_names_still_mean_the_clickbait_story():
-    for old, new in (("independent", "hook_ignored"), ("conflicting", "clickbait")):
-        a, b = simulate_kuairand(conflict=old, **SMALL), simulate_kuairand(conflict=new, **SMALL)
-        assert a.description == b.description
-        np.testing.assert_array_equal(a.labels["long_view"], b.labels["long_view"])
-
-
 @pytest.mark.parametrize("level", ["shared_drivers", "different_drivers", "clickbait",
                                    "restless_apart"])
 def test_true_probabilities_make_a_useful_oracle(level):

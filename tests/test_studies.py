@@ -1,9 +1,8 @@
-"""The long studies' machinery without training: the run cache, selection on validation,
-paired intervals, the benchmark scripts' aggregation on tiny fake caches, their plots,
-and loading their tables."""
+"""The long studies' machinery without training: the run cache and selection on
+validation (benchmarks/lab.py), the benchmark scripts' aggregation on tiny fake caches,
+their summaries rebuilt from the shipped tables, their plots, and loading their tables."""
 
 import json
-import math
 
 import matplotlib
 
@@ -13,10 +12,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from benchmark_scripts import load_benchmark  # noqa: E402
+from lab import RunCache, choose_on_validation, parse_share  # noqa: E402
 
 from funrec import plots, results  # noqa: E402
-from funrec.studies import (RunCache, choose_on_validation, format_interval,  # noqa: E402
-                            gain_intervals, paired_interval, parse_share)
+from funrec.stats import gain_intervals  # noqa: E402
 
 TASKS = ("is_click", "is_like", "long_view")
 
@@ -87,18 +86,6 @@ def test_a_bad_share_on_the_command_line_says_what_to_write(script, tmp_path, ca
     assert "--share 3/2: PART must be between 1 and PARTS." in capsys.readouterr().err
 
 
-def test_paired_interval_is_the_t_interval_of_the_differences():
-    interval = paired_interval([1.0, 2.0, 3.0])
-    half = 4.302652729911275 / math.sqrt(3)  # t(0.975, 2) * sd / sqrt(n), sd = 1
-    assert interval["mean"] == pytest.approx(2.0)
-    assert interval["low"] == pytest.approx(2 - half)
-    assert interval["high"] == pytest.approx(2 + half)
-    assert interval["n"] == 3
-    assert math.isnan(paired_interval([0.4])["low"]) and paired_interval([])["n"] == 0
-    assert paired_interval([1.0, np.nan, 3.0])["n"] == 2
-    assert format_interval(interval, scale=100, digits=1) == "+200.0 [-48.4, +448.4]"
-
-
 def test_choice_averages_over_runs_and_reads_the_epoch_from_the_curve():
     runs = pd.DataFrame([
         dict(learning_rate=0.01, epochs=3, curve=[0.70, 0.75, 0.74]),
@@ -149,7 +136,7 @@ def capacity_record(model, level, seed, lr, epochs, curve):
 @pytest.fixture
 def capacity_cache(tmp_path):
     """Tuning runs at 2 epochs; MMoE's curve peaks at epoch 1, so its final runs are at 1."""
-    grid = dict(capacity.QUICK, story="drivers", curves=True,
+    grid = dict(capacity.QUICK, story="drivers",
                 levels=("shared_drivers", "different_drivers"), seeds=3)
     cache = RunCache(tmp_path)
     curves = {"shared_bottom": [0.70, 0.75], "mmoe": [0.72, 0.70], "single_task": [0.70, 0.74]}
@@ -214,14 +201,20 @@ def test_capacity_summary_reports_falls_and_differences_of_differences(capacity_
 
 
 def test_gated_models_are_sized_within_the_shared_bottoms_dense_budget():
-    budget = capacity._count("shared_bottom", capacity.sized_options("shared_bottom", 32))[0]
+    budget = capacity.sizes("shared_bottom", capacity.sized_options("shared_bottom", 32))["dense"]
     options = capacity.sized_options("mmoe", 32)
     assert options["num_experts"] == 4 and options["tower_units"] == capacity.TOWERS
-    assert capacity._count("mmoe", options)[0] <= budget
-    wider = dict(options, expert_units=(options["expert_units"][0] + 1,
-                                        (options["expert_units"][0] + 1) // 2))
-    assert capacity._count("mmoe", wider)[0] > budget, "the widest experts that fit"
+    assert capacity.sizes("mmoe", options)["dense"] <= budget
+    wider = capacity.gated_options("mmoe", options["expert_units"][0] + 1)
+    assert capacity.sizes("mmoe", wider)["dense"] > budget, "the widest experts that fit"
     assert capacity.sized_options("ple", 16) is None, "a 2-level PLE cannot fit at width 16"
+
+
+def test_the_shipped_capacity_summary_is_rebuilt_from_its_table_byte_for_byte():
+    # The run cache is not shipped: every figure but the tuning scores comes from the CSV
+    # and the sizes are counted again, so this also checks the sizing is unchanged.
+    shipped = capacity.RESULTS / "capacity_conflict.md"
+    assert capacity.summary_from_csv(shipped.parent, "drivers") == shipped.read_text()
 
 
 # ------------------------------------------------------------------ synthetic study
@@ -271,6 +264,18 @@ def test_synthetic_table_and_summary(synthetic_cache, tmp_path):
     assert "2/2 (seeds 0..1), 2/3 (all)" in text
     frame.to_csv(tmp_path / "mmoe_synthetic.csv", index=False)
     assert len(results.load("mmoe_synthetic", folder=tmp_path)) == len(frame)
+
+
+def test_the_shipped_synthetic_summary_is_rebuilt_from_its_table_byte_for_byte():
+    shipped = synthetic.RESULTS / "mmoe_synthetic.md"
+    assert synthetic.summary_from_csv(shipped.parent) == shipped.read_text()
+
+
+def test_the_synthetic_shared_bottom_is_the_widest_within_the_mmoes_parameters():
+    width = synthetic.model_options("shared_bottom")["bottom_units"][0]
+    budget = synthetic.total_params("mmoe", **synthetic.MMOE)
+    assert synthetic.total_params("shared_bottom", **synthetic.bottom_options(width)) <= budget
+    assert synthetic.total_params("shared_bottom", **synthetic.bottom_options(width + 1)) > budget
 
 
 # ------------------------------------------------------------------ plots and loading

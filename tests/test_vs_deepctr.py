@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from benchmark_scripts import load_benchmark
 
-from funrec.experiment import model_options
+from funrec.options import model_options
 
 vs = load_benchmark("vs_deepctr")
 
@@ -74,13 +74,6 @@ def test_data_file_holds_funrecs_split(tmp_path):
                           saved["feature.video_id"][saved["test_rows"]])
 
 
-def test_paired_interval_matches_the_t_table():
-    mean, lo, hi = vs.paired_interval([1.0, 2.0, 3.0])
-    # mean 2, sd 1, n 3: half-width t(0.975, 2) / sqrt(3) = 4.303 / 1.732
-    assert mean == pytest.approx(2.0)
-    assert (hi - lo) / 2 == pytest.approx(4.303 / np.sqrt(3), rel=1e-3)
-
-
 def test_spread_ratio_matches_the_f_table():
     theirs = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     ratio, lo, hi = vs.spread_ratio(2 * theirs, theirs)
@@ -88,3 +81,11 @@ def test_spread_ratio_matches_the_f_table():
     assert ratio == pytest.approx(2.0)
     assert lo == pytest.approx(np.sqrt(4 / 9.605), rel=1e-3)
     assert hi == pytest.approx(np.sqrt(4 * 9.605), rel=1e-3)
+
+
+def test_auc_table_gives_the_paired_interval_of_funrec_minus_deepctr():
+    theirs = (0.70, 0.72, 0.71)
+    records = [(seed, "mmoe", {"auc": {"is_click": auc + gap}}, {"auc": {"is_click": auc}})
+               for seed, (auc, gap) in enumerate(zip(theirs, (0.01, 0.02, 0.03)))]
+    # gaps 0.01, 0.02, 0.03: mean 0.02, half-width t(0.975, 2) * 0.01 / sqrt(3) = 0.0248
+    assert "| +0.0200 [-0.0048, +0.0448] |" in vs.auc_table(records, ["mmoe"], ["is_click"])[-1]

@@ -58,8 +58,7 @@ click and long-view logits is ``cos(pi c / 2)`` in the drivers story and
 ``(1 + cos(pi c)) / sqrt(2 (1 + cos(pi c)^2))`` in the clickbait story (both 0 at
 ``c = 1``: uncorrelated, not anti-correlated); :func:`true_logit_correlation`
 measures it on any simulated log. A named level implies its story, so
-``conflict="clickbait"`` needs no ``story=``; the names ``"independent"`` and
-``"conflicting"`` of earlier versions still mean the clickbait story's 0.5 and 1.
+``conflict="clickbait"`` needs no ``story=``.
 
 The intercepts ``a_*`` are solved for so that the positive rates stay at the
 targets (clicks about 35 %, long views about 25 %, likes about 3 %) in every
@@ -91,8 +90,6 @@ CONFLICT_LEVELS = {
     "clickbait": {"aligned": 0.0, "hook_ignored": 0.5, "clickbait": 1.0},
     "segments": {"segments_alike": 0.0, "restless_drift": 0.5, "restless_apart": 1.0},
 }
-# Names of the clickbait story's levels in earlier versions, kept so old code runs.
-OLD_LEVEL_NAMES = {"independent": "hook_ignored", "conflicting": "clickbait"}
 
 # Category values spelled as in the KuaiRand-1K feature files.
 USER_ACTIVE_DEGREE = ("high_active", "full_active", "middle_active", "UNKNOWN")
@@ -135,14 +132,13 @@ def resolve_conflict(conflict, story=None) -> tuple[str, float]:
         raise ValueError(f"unknown story {story!r}; choose one of {', '.join(STORIES)} "
                          "(or leave story=None).")
     if isinstance(conflict, str):
-        name = OLD_LEVEL_NAMES.get(conflict, conflict)
-        named_story = _story_of_level(name)
+        named_story = _story_of_level(conflict)
         if story is not None and story != named_story:
             raise ValueError(
                 f"conflict level {conflict!r} belongs to the {named_story!r} story, not "
                 f"{story!r}; the {story!r} story's levels are "
                 f"{', '.join(CONFLICT_LEVELS[story])} (or pass a number in [0, 1]).")
-        return named_story, CONFLICT_LEVELS[named_story][name]
+        return named_story, CONFLICT_LEVELS[named_story][conflict]
     if isinstance(conflict, bool) or not isinstance(conflict, (int, float, np.number)):
         raise TypeError(f"conflict must be a number in [0, 1] or a level name, "
                         f"got {conflict!r}.")

@@ -31,7 +31,7 @@ def cgc_level(task_inputs, shared_input, level, task_experts, shared_experts,
                                  level=level, gate_units=gate_units, gate=gate)
 
 
-def build_ple(columns, tasks, num_levels=1, task_experts=1, shared_experts=2,
+def build_ple(columns, tasks, num_levels=2, task_experts=1, shared_experts=2,
               expert_units=(64, 32), tower_units=(32,), gate_units=(), gate=None,
               task_type="binary"):
     inputs = build_inputs(columns)
@@ -46,6 +46,6 @@ def build_ple(columns, tasks, num_levels=1, task_experts=1, shared_experts=2,
 
 
 def build_cgc(columns, tasks, **kwargs):
-    if kwargs.get("num_levels", 1) != 1:
+    if kwargs.setdefault("num_levels", 1) != 1:
         raise ValueError("CGC is PLE with exactly one level; use 'ple' for more levels.")
     return build_ple(columns, tasks, **kwargs)
