@@ -23,7 +23,7 @@ DESIGN = {
     "capacity_conflict": dict(widths=(16, 32, 128),
                               levels=("shared_drivers", "partly_shared", "different_drivers"),
                               seeds=10, middle_seeds=5, learning_rates=(3e-3, 1e-2, 3e-2),
-                              max_epochs=4, fallback_epochs=3, n_rows=300_000),
+                              max_epochs=4, n_rows=300_000),
     "mmoe_synthetic": dict(correlations=(0.5, 0.9, 1.0), learning_rates=(1e-4, 1e-3, 1e-2),
                            tuning_seeds=5, seeds=10, epochs=15, n_rows=120_000,
                            batch_size=256),
