@@ -63,13 +63,19 @@ def gates_and_aucs(result: ExperimentResult) -> list:
             gate_heatmap(result.gate_weights()), auc_table(result)]
 
 
-def as_html(item) -> str:
-    """One shown item (text, figure, table) as static HTML; figures become PNG images."""
+GATES_ALT = ("Gate heatmap of every level of the model trained at the explorer's default "
+             "settings: one row per gate, one column per expert, each cell the gate's mean "
+             "weight on that expert; then the model's AUC per task beside the oracle's.")
+
+
+def as_html(item, alt: str = "explorer result") -> str:
+    """One shown item (text, figure, table) as static HTML; figures become PNG images
+    whose alternative text is ``alt``."""
     if isinstance(item, plt.Figure):
         buffer = io.BytesIO()
         item.savefig(buffer, format="png", bbox_inches="tight")
         data = base64.b64encode(buffer.getvalue()).decode("ascii")
-        return f'<img src="data:image/png;base64,{data}" alt="explorer result" />'
+        return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" />'
     if isinstance(item, pd.DataFrame):
         return item.to_html()
     return f"<p>{html.escape(str(item))}</p>"
@@ -81,12 +87,14 @@ class Explorer:
     ``train(**values)`` gets the controls' current values and returns a result;
     ``show(result)`` turns it into the items to display (text, figures, tables), by
     default :func:`gates_and_aucs` for an :class:`~funrec.ExperimentResult`;
-    ``label`` names the button.
+    ``label`` names the button; ``alt`` says what the static stand-in's figure shows,
+    for readers who cannot see it (by default, what :func:`gates_and_aucs` draws).
     :meth:`update` runs both; display the explorer to use it.
     """
 
-    def __init__(self, controls: dict, train, show=gates_and_aucs, label: str = "Train"):
-        self.controls, self.train, self.show = controls, train, show
+    def __init__(self, controls: dict, train, show=gates_and_aucs, label: str = "Train",
+                 alt: str = GATES_ALT):
+        self.controls, self.train, self.show, self.alt = controls, train, show, alt
         self.button = w.Button(description=label, button_style="primary", icon="play")
         self.output = w.Output()
         self.button.on_click(lambda _: self.update())
@@ -130,7 +138,7 @@ class Explorer:
                                    settings=f" ({settings})" if settings else "")
             self.preview = ('<div class="funrec-explorer-preview">'
                             f'<p class="funrec-live-note">{html.escape(note)}</p>'
-                            + "".join(as_html(i) for i in items) + "</div>")
+                            + "".join(as_html(i, self.alt) for i in items) + "</div>")
 
     def _repr_mimebundle_(self, **kwargs):
         if self.preview is None:

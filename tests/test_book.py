@@ -16,6 +16,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from clean_notebooks import CHECK_OUTPUT_TAG, asserts_outside_guard  # noqa: E402
 
+from book_layout import APPENDICES, APPENDIX_EXERCISES  # noqa: E402
+
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHAPTERS = [ROOT / f"{entry['file']}.ipynb" for entry in TOC["chapters"]
@@ -28,7 +30,8 @@ def test_toc_lists_every_chapter_notebook_and_they_exist():
     assert on_disk <= listed, f"notebooks missing from _toc.yml: {on_disk - listed}"
     for name in listed:
         assert any((ROOT / f"{name}{ext}").exists() for ext in (".ipynb", ".md")), name
-    assert len(CHAPTERS) == 5
+    assert len([p for p in CHAPTERS if p.stem not in APPENDICES]) == 5
+    assert {p.stem for p in CHAPTERS} >= set(APPENDICES)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -71,19 +74,25 @@ def exercise_options(markdown: str) -> list[dict]:
 def test_chapter_has_the_classroom_shape(path):
     """At least four exercises, each with its solution, one of them autograded (its
     assignment in classroom/), and a self-check quiz of at least three questions before
-    the exercises."""
+    the exercises. An appendix (tests/book_layout.py says why) has two exercises and no
+    assignment."""
     from funrec.notebook import quiz_questions
 
     cells = nbformat.read(path, as_version=4).cells
     markdown = "\n".join(c.source for c in cells if c.cell_type == "markdown")
     exercises = exercise_options(markdown)
-    assert len(exercises) >= 4, f"{path.name}: {len(exercises)} exercises"
+    appendix = path.stem in APPENDICES
+    least = APPENDIX_EXERCISES if appendix else 4
+    assert len(exercises) >= least, f"{path.name}: {len(exercises)} exercises"
     for options in exercises:
         assert f"{{solution-start}} {options['label']}" in markdown, options
     graded = [o for o in exercises if "autograded" in o.get("class", "").split()]
-    assert graded, f"{path.name}: no exercise of class autograded"
-    assert f"```{{autograded}} {path.stem}\n" in markdown
-    assert (ROOT / "classroom" / f"{path.stem}.ipynb").exists()
+    if appendix:
+        assert not graded and not (ROOT / "classroom" / f"{path.stem}.ipynb").exists()
+    else:
+        assert graded, f"{path.name}: no exercise of class autograded"
+        assert f"```{{autograded}} {path.stem}\n" in markdown
+        assert (ROOT / "classroom" / f"{path.stem}.ipynb").exists()
     quiz = [i for i, c in enumerate(cells)
             if c.cell_type == "code" and f'self_check("{path.stem}")' in c.source]
     exercises_at = next(i for i, c in enumerate(cells) if "## Exercises" in c.source)
@@ -258,7 +267,7 @@ def test_teacher_edition_adds_tests_and_grading_notes_and_builds_the_kit(tmp_pat
         edition_config(True, True, teacher=True)
 
     assert main(["--teacher", "--no-execute", "--out", str(tmp_path), "-q"]) == 0
-    for path in CHAPTERS:
+    for path in (p for p in CHAPTERS if p.stem not in APPENDICES):
         page = page_text((tmp_path / "_build" / "html" / "book" / f"{path.stem}.html").read_text())
         assert "For the teacher: question" in page, path.stem
         for question in read_master(path.stem):
@@ -271,3 +280,28 @@ def test_teacher_edition_adds_tests_and_grading_notes_and_builds_the_kit(tmp_pat
         kit = tmp_path / "classroom" / path.stem
         assert (kit / "student" / f"{path.stem}.ipynb").exists()
         assert list((kit / "autograder").glob("*.zip")), path.stem
+
+
+EQUATION_LABEL = re.compile(r"^\$\$ \(([\w-]+)\)$", re.MULTILINE)
+ARCHITECTURE_CHAPTERS = ("shared_bottom", "mmoe", "ple")
+
+
+def book_text() -> str:
+    """Every chapter's markdown and every page of the book, as one text."""
+    parts = [c.source for path in CHAPTERS for c in nbformat.read(path, as_version=4).cells
+             if c.cell_type == "markdown"]
+    return "\n".join(parts + [p.read_text() for p in (ROOT / "book").glob("*.md")])
+
+
+def test_architecture_chapters_number_their_equations_and_refer_to_them():
+    """Each architecture chapter labels at least three displayed equations, and every
+    labelled equation of the book is referred to by {eq} somewhere (in any chapter)."""
+    text = book_text()
+    for path in CHAPTERS:
+        markdown = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells
+                             if c.cell_type == "markdown")
+        labels = EQUATION_LABEL.findall(markdown)
+        if path.stem in ARCHITECTURE_CHAPTERS:
+            assert len(labels) >= 3, f"{path.stem}: {labels}"
+        for label in labels:
+            assert f"{{eq}}`{label}`" in text, f"{path.stem}: equation {label} never referred to"

@@ -16,11 +16,14 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import classroom  # noqa: E402
+from book_layout import APPENDICES  # noqa: E402
 
 SAMPLES = pathlib.Path(__file__).resolve().parent / "classroom"
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+# Appendices have no assignment (tests/book_layout.py says why).
 BOOK_CHAPTERS = [pathlib.Path(entry["file"]).name for entry in TOC["chapters"]
-                 if (ROOT / f"{entry['file']}.ipynb").exists()]
+                 if (ROOT / f"{entry['file']}.ipynb").exists()
+                 and pathlib.Path(entry["file"]).name not in APPENDICES]
 NEXT_ANSWER_CELL = "# %%"
 
 

@@ -1,5 +1,7 @@
 """Gate plots from small synthetic gate dicts, and explorers that build without training."""
 
+import html
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -97,6 +99,7 @@ def test_displaying_an_explorer_adds_its_default_result_for_the_static_book():
     assert "runs live in Jupyter or Colab" in preview and "num_experts = 4" in preview
     assert "<table" in preview and explorer.table is not None
     assert explorer._repr_mimebundle_()["text/html"] == preview, "trained once, not per display"
+    assert f'alt="{html.escape(widgets.GATES_ALT)}"' in preview, "says what the figure shows"
 
 
 def test_one_update_trains_and_fills_the_table():

@@ -16,6 +16,19 @@ PRODUCED_BY = {
     "mmoe_synthetic": "python benchmarks/mmoe_synthetic.py --cache .cache/mmoe_synthetic",
 }
 
+# The design each shipped table was made with: the grid (the script's ``FULL``) that the
+# command in ``PRODUCED_BY`` ran. The book quotes the design from here rather than typing
+# it; tests/test_results_design.py checks it against the scripts.
+DESIGN = {
+    "capacity_conflict": dict(widths=(16, 32, 128),
+                              levels=("shared_drivers", "partly_shared", "different_drivers"),
+                              seeds=10, middle_seeds=5, learning_rates=(3e-3, 1e-2, 3e-2),
+                              max_epochs=4, n_rows=300_000),
+    "mmoe_synthetic": dict(correlations=(0.5, 0.9, 1.0), learning_rates=(1e-4, 1e-3, 1e-2),
+                           tuning_seeds=5, seeds=10, epochs=15, n_rows=120_000,
+                           batch_size=256),
+}
+
 # The columns the book relies on in each study's table.
 REQUIRED_COLUMNS = {
     "capacity_conflict": ("model", "width", "conflict", "seed", "gain_macro", "gain_is_click",

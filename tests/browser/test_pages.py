@@ -6,7 +6,8 @@ Run after the book is built (the README's test command does both):
     .venv/bin/jupyter-book build . && .venv/bin/python -m pytest -q tests/browser
 
 Each page must log no console error, load nothing from another host, typeset every
-equation, load every image, show each explorer's stand-in figure, and open its sidebar
+equation, load every image, give every image a caption and an alt text that says what it
+shows, show each explorer's stand-in figure, and open its sidebar
 at phone width; each chapter's self-check quiz must draw itself and answer clicks. Screenshots of each page at 1280 and 400 px go to _build/screenshots/.
 """
 
@@ -171,6 +172,22 @@ def test_page_reads_offline(browser, site, page):
         ".map(i => i.src.slice(0, 80))")
     assert not broken, f"{page}: images that did not load: {broken}"
 
+    # Every figure says what it shows to a reader who cannot see it (an alt text of a few
+    # words, not the image's file path, which is what an image without one gets), and
+    # carries a numbered caption.
+    images = browser.execute_script(
+        "return Array.from(document.querySelectorAll('article img, .bd-article img')).map(i => ({"
+        " alt: i.getAttribute('alt') || '', src: (i.getAttribute('src') || '').slice(0, 200),"
+        " caption: (i.closest('figure') && i.closest('figure').querySelector('figcaption'))"
+        "  ? i.closest('figure').querySelector('figcaption').textContent : ''}))")
+    for image in images:
+        alt = image["alt"].strip()
+        assert len(alt.split()) >= 4, f"{page}: an image's alt text says too little: {alt!r}"
+        assert not re.search(r"\.(png|svg|jpe?g|gif)$", alt, re.I) and "_images/" not in alt \
+            and alt != image["src"], f"{page}: an image's alt text is its file path: {alt!r}"
+        assert re.match(r"\s*Fig\. \d", image["caption"]), \
+            f"{page}: an image without a numbered caption (alt {alt[:60]!r})"
+
     if browser.find_elements(By.CSS_SELECTOR, "section[id^='explore']"):
         previews = browser.find_elements(By.CSS_SELECTOR, ".funrec-explorer-preview")
         assert previews, f"{page}: the Explore section has no explorer stand-in"
@@ -194,7 +211,10 @@ def test_sidebar_opens_at_phone_width(browser, site, page):
                " const r = a.getBoundingClientRect();"
                " return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= innerWidth"
                " && getComputedStyle(a).visibility !== 'hidden'; }).length")
-    assert browser.execute_script(f"return {visible}", links) == 0, "sidebar open before the click"
+    # The phone layout applies a moment after the override (index.html also redirects first):
+    # give it a few seconds to close the sidebar before calling it open.
+    closed = wait_for(browser, f"({visible.replace('arguments[0]', repr(links))}) === 0", timeout=5)
+    assert closed, "sidebar open before the click"
     toggles = [b for b in browser.find_elements(By.CSS_SELECTOR, "button.primary-toggle, "
                                                 "label.primary-toggle") if b.is_displayed()]
     assert toggles, f"{page}: no visible button opens the sidebar at {PHONE[0]} px"
