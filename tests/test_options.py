@@ -171,6 +171,19 @@ def test_the_estimate_covers_what_the_simulator_allocates():
     assert peak <= data_part < 3 * peak, (peak, data_part)
 
 
+def test_the_estimate_covers_what_the_many_task_story_allocates():
+    from funrec.data import simulate_kuairand
+
+    sizes = dict(n_rows=200_000, n_users=50_000, n_videos=100_000, n_authors=20_000)
+    tracemalloc.start()
+    simulate_kuairand(**sizes, conflict="two_groups")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    data_part = memory.data_bytes(sizes, n_tasks=6)
+    assert peak <= data_part < 3 * peak, (peak, data_part)
+    assert data_part == memory.data_bytes(sizes) + 3 * sizes["n_rows"] * memory.BYTES_PER_TASK_ROW
+
+
 # ---------------------------------------------------------------- kinds: unknown, misplaced, clashing
 
 @pytest.mark.parametrize("model, overrides, message", [
@@ -355,11 +368,13 @@ def test_a_level_of_another_story_is_refused_before_any_data(untouched):
             conflict="two_groups", story="drivers")
 
 
-def test_the_memory_estimate_counts_the_story_s_tasks():
-    three, six = (resolve("single_task", data) for data in ({}, dict(conflict="two_groups")))
+@pytest.mark.parametrize("name", ["single_task", "mmoe"])
+def test_the_memory_estimate_counts_the_story_s_tasks(name):
+    three, six = (resolve(name, data) for data in ({}, dict(conflict="two_groups")))
     estimate = lambda c: memory.estimate_memory(  # noqa: E731
-        "single_task", dict(c.simulator), c.training, c.tasks)
-    assert len(six.tasks) == 6 and estimate(six) > estimate(three)
+        name, dict(c.simulator), c.training, c.tasks)
+    assert len(six.tasks) == 6
+    assert estimate(six) - estimate(three) >= 3 * 300_000 * memory.BYTES_PER_TASK_ROW
 
 
 def test_every_option_has_a_check_and_a_group():
