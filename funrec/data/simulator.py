@@ -23,7 +23,8 @@ Four hidden quantities decide what happens after a video is shown to a user
 Each quantity is standardised to mean 0 and variance 1 over the log. What makes a
 user *tap* is always the same: ``C = (I + H) / sqrt(2)``, the click drivers.
 What makes them *stay* to the end depends on the ``story`` and on the knob
-``conflict`` (written ``c`` below), which change the long views and likes only:
+``conflict`` (written ``c`` below), which change the long views and likes only
+(and in the many-task story the social tasks):
 
 * ``story="drivers"`` (the default): **competition for capacity**. As ``c``
   rises, what keeps viewers watching moves from what made them click to other
@@ -77,30 +78,31 @@ video's talkability and its shareability),
     logit P(is_forward) = a_forward + s * (sqrt(2) * G + shareability[video])
 
 At ``conflict = 0`` the three first stories give the same log, and the many-task
-story gives that log's three labels bit for bit, with three more. The correlation of the
-click and long-view logits is ``cos(pi c / 2)`` in the drivers story and
+story gives that log's three labels bit for bit, with three more. The correlation
+of the click and long-view logits is ``cos(pi c / 2)`` in the drivers story and
 ``(1 + cos(pi c)) / sqrt(2 (1 + cos(pi c)^2))`` in the clickbait story (both 0 at
-``c = 1``: uncorrelated, not anti-correlated). In the many-task story the
-tasks of one group correlate about 0.9 (0.94 for clicks and likes) at every
-level, and a consumption task with a social one about 0.94 at ``c = 0``, 0.66
-at 0.5 and 0 at 1 (likes keep about 0.1 with the social group: the author's
-charm draws likes and affinity alike). :func:`true_logit_correlation` measures
-it on any simulated log. A named level implies its story, so
-``conflict="clickbait"`` needs no ``story=``.
+``c = 1``: uncorrelated, not anti-correlated). In the many-task story the tasks
+of one group correlate 0.88 to 1 at every level (clicks and long views share one
+logit), and a consumption task with a social one 0.88 to 0.94 at ``c = 0``, about
+0.66 to 0.70 at 0.5 and about 0 at 1 (likes keep about 0.1 with the social group:
+the author's charm draws likes and affinity alike).
+:func:`true_logit_correlation` measures it on any simulated log. A named level
+implies its story, so ``conflict="clickbait"`` needs no ``story=``.
 
 The intercepts ``a_*`` are solved for so that the positive rates stay at the
 targets (clicks about 35 %, long views about 25 %, likes about 3 %; follows,
 comments and forwards 2 % each) in every story and at every level: the knob moves
-how the tasks relate, not how often they fire. The targets follow the real
-KuaiRand-1K standard log, where about a third of the impressions are clicked,
-about a quarter watched long, and likes (and profile visits) run at 1-2 %, with
-one stated departure: follows, comments and forwards are well under 1 % there,
-which would leave under a hundred positives on a test day of the default log
-(about 17,700 rows) and make their AUC noise; at 2 % each has about 350. ``s`` (``signal``) sets how predictable the labels are; the true
-probabilities are returned beside the data so the oracle AUC of each task can be
-computed. They are never model inputs. The users, videos and impressions depend
-on ``seed`` only (not on the story or the level), so logs drawn at two levels with
-one seed differ in their labels alone.
+how the tasks relate, not how often they fire. The targets are of the order of
+the real KuaiRand-1K standard log's rates: there about a third of the impressions
+are clicked, about a quarter watched long, and likes (and profile visits) run at
+1-2 %. One departure, stated: follows, comments and forwards are well under 1 %
+there, which would leave under a hundred positives on a test day of the default
+log (about 17,700 rows) and make their AUC noisy; at 2 % each task has about 350
+(the likes' 3 % is the three-task stories' target, kept). ``s`` (``signal``) sets
+how predictable the labels are; the true probabilities are returned beside the
+data so the oracle AUC of each task can be computed. They are never model inputs.
+The users, videos and impressions depend on ``seed`` only (not on the story or the
+level), so logs drawn at two levels with one seed differ in their labels alone.
 
 Simplifications, stated: exposure is random (weighted by video popularity and
 user activity), not chosen by a recommender, and the labels are drawn
