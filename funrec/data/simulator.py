@@ -232,27 +232,25 @@ def _staying(story: str, conflict: float, drivers: dict, restless: np.ndarray) -
     return _standardise(np.cos(angle) * click + np.sin(angle) * stay)
 
 
-def _social(seed: int, conflict: float, drivers: dict, u, v, cohort, user_follow,
-            video_author, author_charm, n_users: int, n_videos: int, n_authors: int) -> dict:
-    """The many-task story's social group: each social task's score per impression,
-    before ``signal``. Its hidden quantities come from a generator of their own, so
-    the draws of everything else (and of the other stories) are untouched."""
+def _social(seed: int, conflict: float, click: np.ndarray, u, v, cohort, user_follow,
+            video_author, author_charm) -> dict:
+    """The many-task story's social tasks: each one's score per impression, before
+    ``signal`` (``click`` is ``C``, one value per impression). Its hidden quantities
+    come from a generator of their own, so every other draw is untouched."""
     rng = np.random.default_rng([seed, 1])
+    n_users, n_videos, n_authors = len(user_follow), len(video_author), len(author_charm)
     by_follow_range = rng.normal(0, 1, len(FOLLOW_USER_NUM_RANGE))  # observed range
     user_sociability = rng.normal(0, 0.5, n_users)                  # hidden, per user
     author_community = rng.integers(0, N_COMMUNITIES, n_authors)
     kinship = rng.normal(0, 1, (N_COHORTS, N_COMMUNITIES))
-    own = {"is_follow": rng.normal(0, 0.5, n_authors)[video_author[v]],   # followability
-           "is_comment": rng.normal(0, 0.5, n_videos)[v],                # talkability
-           "is_forward": rng.normal(0, 0.5, n_videos)[v]}                # shareability
     author = video_author[v]
-    affinity = _standardise(
-        by_follow_range[user_follow[u]] + user_sociability[u]
-        + kinship[cohort, author_community[author]] + author_charm[author])
-    click = (drivers["interest"] + drivers["hook"]) / np.sqrt(2)
+    own = {"is_follow": rng.normal(0, 0.5, n_authors)[author],   # followability
+           "is_comment": rng.normal(0, 0.5, n_videos)[v],       # talkability
+           "is_forward": rng.normal(0, 0.5, n_videos)[v]}       # shareability
+    affinity = _standardise(by_follow_range[user_follow[u]] + user_sociability[u]
+                            + kinship[cohort, author_community[author]] + author_charm[author])
     angle = np.pi / 2 * conflict
-    social = np.sqrt(2) * _standardise(np.cos(angle) * click
-                                       + np.sin(angle) * affinity)
+    social = np.sqrt(2) * _standardise(np.cos(angle) * click + np.sin(angle) * affinity)
     return {task: social + own[task] for task in SOCIAL_TASKS}
 
 
@@ -335,8 +333,9 @@ def simulate_kuairand(
         "is_like": signal * (staying + author_charm[video_author[v]]),
     }
     if story == "many_tasks":
-        social = _social(seed, conflict, drivers, u, v, cohort, user_follow, video_author,
-                         author_charm, n_users, n_videos, n_authors)
+        click = (drivers["interest"] + drivers["hook"]) / np.sqrt(2)
+        social = _social(seed, conflict, click, u, v, cohort, user_follow, video_author,
+                         author_charm)
         scores.update({task: signal * score for task, score in social.items()})
     true_probs, labels = {}, {}
     for task in tasks_of(story):  # the three first, as every story draws them, then any more
