@@ -5,7 +5,10 @@ the operating system's out-of-memory kill.
 The constants are peak resident memory of ``run_experiment`` on simulated data,
 measured by benchmarks/run_memory.py (figures in benchmarks/RESULTS.md) and rounded
 up: a fixed part (Python, TensorFlow and the libraries) and a part per simulated row;
-the simulator's tables per user, video and author (tracemalloc). Embeddings and a
+the simulator's tables per user, video and author (tracemalloc). A row's part was
+measured with three tasks; each task beyond three (the many-task story's six) adds
+``BYTES_PER_TASK_ROW``, rounded up from the simulator's growth per task (figures in
+benchmarks/RESULTS.md). Embeddings and a
 parameter budget cost four float32 copies per parameter: weights, gradients and
 Adam's two moments.
 """
@@ -16,6 +19,8 @@ import os
 
 FIXED_BYTES = 1 << 30
 BYTES_PER_ROW = 600
+BYTES_PER_TASK_ROW = 40  # each task beyond THREE_TASKS
+THREE_TASKS = 3
 BYTES_PER_USER = 100
 BYTES_PER_VIDEO = 120
 BYTES_PER_AUTHOR = 16
@@ -38,9 +43,15 @@ def available_memory() -> int | None:
         return None
 
 
-def data_bytes(simulator: dict) -> int:
-    """What the simulated log and the simulator's tables take."""
-    return (simulator["n_rows"] * BYTES_PER_ROW + simulator["n_users"] * BYTES_PER_USER
+def bytes_per_row(n_tasks: int = THREE_TASKS) -> int:
+    """What one simulated row of ``n_tasks`` labels takes."""
+    return BYTES_PER_ROW + BYTES_PER_TASK_ROW * max(0, n_tasks - THREE_TASKS)
+
+
+def data_bytes(simulator: dict, n_tasks: int = THREE_TASKS) -> int:
+    """What the simulated log (``n_tasks`` labels) and the simulator's tables take."""
+    return (simulator["n_rows"] * bytes_per_row(n_tasks)
+            + simulator["n_users"] * BYTES_PER_USER
             + simulator["n_videos"] * BYTES_PER_VIDEO
             + simulator["n_authors"] * BYTES_PER_AUTHOR)
 
@@ -55,7 +66,7 @@ def estimate_memory(name: str, simulator: dict | None, training: dict, tasks) ->
         codes = sum(dataset.vocab_sizes.values())
     tables = len(tasks) if name == "single_task" else 1  # one set of embeddings per task there
     parameters = codes * training["embedding_dim"] * tables + (training["param_budget"] or 0)
-    data = data_bytes(simulator) if dataset is None else 0
+    data = data_bytes(simulator, len(tasks)) if dataset is None else 0
     return FIXED_BYTES + data + parameters * BYTES_PER_PARAMETER
 
 
@@ -71,8 +82,8 @@ def check_memory(name: str, simulator: dict | None, training: dict, tasks) -> No
     if dataset is None:
         sizes = ", ".join(f"{k}={simulator[k]:,}" for k in ("n_rows", "n_users", "n_videos",
                                                               "n_authors"))
-        fits = max(0, (available - needed + simulator["n_rows"] * BYTES_PER_ROW)
-                   // BYTES_PER_ROW)
+        per_row = bytes_per_row(len(tasks))
+        fits = max(0, (available - needed + simulator["n_rows"] * per_row) // per_row)
         advice = f"lower n_rows (about {fits:,} fit with the other sizes) or the other sizes"
     else:
         sizes = f"the dataset's {sum(dataset.vocab_sizes.values()):,} codes"

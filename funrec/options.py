@@ -61,11 +61,12 @@ OPTIONS = (
            "how far the tasks' drivers part, 0 .. 1, or a named level: shared_drivers, "
            "partly_shared, different_drivers (drivers story); aligned, hook_ignored, "
            "clickbait (clickbait story); segments_alike, restless_drift, restless_apart "
-           "(segments story)"),
+           "(segments story); one_group, groups_drift, two_groups (many_tasks story)"),
     Option("story", "data", "choice", None,
            "what the conflict knob changes: drivers (competition for capacity, the "
-           "default), clickbait (gradient conflict) or segments (users who differ)",
-           choices=(None, "drivers", "clickbait", "segments")),
+           "default), clickbait (gradient conflict), segments (users who differ) or "
+           "many_tasks (six tasks that part into two groups)",
+           choices=(None, "drivers", "clickbait", "segments", "many_tasks")),
     Option("signal", "data", "positive", 1.0, "how predictable the labels are (> 0)"),
     Option("n_users", "data", "count", 1000, "users in the simulated log"),
     Option("n_videos", "data", "count", 2000, "videos in the simulated log"),
@@ -482,13 +483,21 @@ def resolve(name: str, overrides: dict) -> RunConfig:
                          "one device's step; drop one of the two options.")
     dataset = training["dataset"]
     simulator = group("data") if dataset is None else None
-    tasks = check_tasks(training["tasks"], dataset)
+    tasks = check_tasks(training["tasks"], dataset,
+                        None if simulator is None else _story(simulator))
     weights = check_loss_weights(training["loss_weights"], tasks)
     from .memory import check_memory
 
     check_memory(name, simulator, training, tasks)
     return RunConfig(name, simulator, training, group("model"), tasks,
                      MappingProxyType(weights), frozenset(checked))
+
+
+def _story(simulator) -> str:
+    """The story the simulated data will tell (a named conflict level implies one)."""
+    from .data.simulator import resolve_conflict
+
+    return resolve_conflict(simulator["conflict"], simulator["story"])[0]
 
 
 def _refuse_unknown(name: str, key: str) -> None:
@@ -507,17 +516,20 @@ def _refuse_unknown(name: str, key: str) -> None:
 
 # ---------------------------------------------------------------- checks against the data
 
-def check_tasks(tasks, dataset) -> tuple:
+def check_tasks(tasks, dataset, story: str | None = None) -> tuple:
     """The tasks to train (all labels by default), each a label of ``dataset`` (of
-    the simulated log when ``dataset`` is None) with 0/1 labels for click-style tasks."""
+    the simulated log of ``story`` when ``dataset`` is None) with 0/1 labels for
+    click-style tasks."""
     if dataset is None:
-        from .data.simulator import TASKS as labels
+        from .data.simulator import tasks_of
+
+        labels, source = tasks_of(story), f"the {story or 'drivers'} story's simulated log"
     else:
-        labels = dataset.tasks
+        labels, source = dataset.tasks, "the data"
     tasks = tuple(labels if tasks is None else tasks)
     missing = [t for t in tasks if t not in labels]
     if missing:
-        raise ValueError(f"task(s) {missing} are not labels of the data; "
+        raise ValueError(f"task(s) {missing} are not labels of {source}; "
                          f"it has {list(labels)}.")
     if dataset is not None and dataset.task_type == "binary":
         for t in tasks:

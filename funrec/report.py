@@ -8,10 +8,12 @@ from __future__ import annotations
 import numbers
 
 import pandas as pd
+import tabulate as tabulate_module
 from tabulate import tabulate
 
 DECIMALS = ".4f"
 KEY_METRICS = ("auc_macro", "gauc_macro")
+WIDTH = 100  # columns of a terminal the printed comparison fits
 
 
 def format_table(table: pd.DataFrame) -> str:
@@ -63,8 +65,17 @@ def comparison(results: dict) -> pd.DataFrame:
 
 
 def format_comparison(frame: pd.DataFrame) -> str:
-    """The comparison as plain columns, four decimals, thousands in the counts."""
-    return _plain_columns(_cells(frame), [_header(c) for c in frame.columns])
+    """The comparison as plain columns, four decimals, thousands in the counts, within
+    :data:`WIDTH` columns: with many tasks (the many-task story's six) each header
+    goes on two lines, the metric above its task, and if that is still too wide the
+    tasks lose their ``is_`` (``AUC`` above ``follow``)."""
+    cells = _cells(frame)
+    for separator, short, padding in ((" ", False, 2), ("\n", False, 0), ("\n", True, 0)):
+        text = _plain_columns(cells, [_header(c, separator, short) for c in frame.columns],
+                              padding)
+        if max(map(len, text.splitlines())) <= WIDTH:
+            break
+    return text
 
 
 def full_comparison(results: dict) -> pd.DataFrame:
@@ -74,10 +85,15 @@ def full_comparison(results: dict) -> pd.DataFrame:
         lambda t: t[["model", "params"] + [c for c in t if c not in ("model", "params")]])
 
 
-def _header(column: str) -> str:
-    """``auc_is_click`` -> ``AUC is_click``, ``gauc_macro`` -> ``GAUC macro``."""
+def _header(column: str, separator: str = " ", short: bool = False) -> str:
+    """``auc_is_click`` -> ``AUC is_click``, ``gauc_macro`` -> ``GAUC macro``; with
+    ``short``, ``AUC click``."""
     metric, _, rest = column.partition("_")
-    return f"{metric.upper()} {rest}" if metric in ("auc", "gauc") else column
+    if metric not in ("auc", "gauc"):
+        return column
+    if short and rest.startswith("is_"):
+        rest = rest[len("is_"):]
+    return f"{metric.upper()}{separator}{rest}"
 
 
 def _cell(value) -> str:
@@ -96,7 +112,13 @@ def _cells(frame: pd.DataFrame) -> list[list[str]]:
     return [list(row) for row in zip(*columns)]
 
 
-def _plain_columns(body, headers) -> str:
-    """A first column of names, the others right-aligned, as the cells are written."""
-    return tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True,
-                    colalign=["left"] + ["right"] * (len(headers) - 1))
+def _plain_columns(body, headers, padding: int = 2) -> str:
+    """A first column of names, the others right-aligned, as the cells are written;
+    ``padding``: the spaces tabulate adds to a header's width (the columns stay two
+    spaces apart)."""
+    saved, tabulate_module.MIN_PADDING = tabulate_module.MIN_PADDING, padding
+    try:
+        return tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True,
+                        colalign=["left"] + ["right"] * (len(headers) - 1))
+    finally:
+        tabulate_module.MIN_PADDING = saved

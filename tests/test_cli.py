@@ -120,6 +120,29 @@ def test_compare_fits_100_columns_with_full_table_and_csv_on_request(tmp_path):
     assert list(full.model) == ["shared_bottom", "mmoe"] and "val_user_is_like" in full
 
 
+def test_a_comparison_of_six_tasks_fits_100_columns_and_names_every_task():
+    from funrec.report import comparison, format_comparison
+
+    tasks = ["is_click", "is_like", "long_view", "is_follow", "is_comment", "is_forward"]
+
+    class Result:  # what comparison() reads of a run
+        n_params = 141_742
+        table = pd.DataFrame([{**{f"auc_{t}": 0.7 for t in tasks}, "auc_macro": 0.7,
+                               "gauc_macro": 0.6, **{f"oracle_auc_{t}": 0.8 for t in tasks}}])
+
+    text = format_comparison(comparison({name: Result() for name in
+                                         ("shared_bottom", "omoe", "mmoe", "cgc", "ple",
+                                          "single_task")}))
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 100, text
+    assert lines[0].split() == ["model", "params"] + ["AUC", "GAUC"] + ["AUC"] * 6
+    assert lines[1].split() == ["macro", "macro", "click", "like", "long_view", "follow",
+                                "comment", "forward"]
+    assert [line.split()[0] for line in lines[3:]] == ["shared_bottom", "omoe", "mmoe", "cgc",
+                                                       "ple", "single_task", "(oracle)"]
+    assert lines[3].split()[1:] == ["141,742", "0.7000", "0.6000"] + ["0.7000"] * 6
+
+
 def test_small_real_folder_trains_with_the_default_batch_size_full_table(kuairand_dir):
     done = cli("run", "shared_bottom", "--kuairand", kuairand_dir, "--epochs", "1", "--full")
     assert done.returncode == 0, done.stderr

@@ -181,6 +181,22 @@ def test_every_model_name_runs():
         assert np.isfinite(result.table.auc_macro.iloc[0]), name
 
 
+def test_every_model_trains_the_six_tasks_of_the_many_task_story():
+    from funrec.data import tasks_of
+
+    six = list(tasks_of("many_tasks"))
+    for name in MODEL_NAMES:
+        result = run_experiment(name, conflict="two_groups", n_rows=30_000, epochs=1,
+                                show=False)
+        assert result.tasks == six and set(result.predictions) == set(six), name
+        row = result.table.iloc[0]
+        aucs = np.array([row[f"auc_{t}"] for t in six])
+        assert np.all(np.isfinite(aucs)), name
+        # ~35 test positives per social task at this size: only the clicks' and the
+        # macro AUC are steady enough to ask for more than a number.
+        assert row["auc_is_click"] > 0.6 and row["auc_macro"] > 0.55, (name, aucs)
+
+
 def test_run_seeds_gives_the_tables_and_weights_of_separate_runs():
     from funrec import run_seeds
 

@@ -7,18 +7,20 @@ import pytest
 
 from funrec.data import load_kuairand
 from funrec.data.kuairand import LOG_FILE, USER_FILE, VIDEO_FILE
-from funrec.data.simulator import CATEGORICAL_COLUMNS
+from funrec.data.simulator import CATEGORICAL_COLUMNS, MANY_TASKS, SOCIAL_TASKS, TASKS
 
 
 def test_loader_reads_the_official_files_into_the_common_dataset(kuairand_dir):
     data = load_kuairand(kuairand_dir)
     log = pd.read_csv(os.path.join(kuairand_dir, "data", LOG_FILE))
     assert len(data) == len(log)
-    assert data.tasks == ["is_click", "is_like", "long_view"]
+    assert data.tasks == list(MANY_TASKS)  # the fixture holds all six, as the real log does
     assert set(data.features) == set(CATEGORICAL_COLUMNS)
     assert data.true_probs is None
     assert sorted(np.unique(data.date)) == [20220506, 20220507, 20220508]
-    np.testing.assert_array_equal(np.sort(data.labels["is_click"]), np.sort(log.is_click))
+    for task in MANY_TASKS:
+        np.testing.assert_array_equal(np.sort(data.labels[task]), np.sort(log[task]))
+        assert data.labels[task].dtype == np.int8
     for name, codes in data.features.items():
         assert codes.min() >= 0 and codes.max() < data.vocab_sizes[name], name
 
@@ -29,6 +31,41 @@ def test_loader_keeps_each_row_with_its_own_user_and_video(kuairand_dir):
         "date", kind="stable")
     np.testing.assert_array_equal(data.user_id, log.user_id.to_numpy())
     np.testing.assert_array_equal(data.labels["long_view"], log.long_view.to_numpy())
+
+
+def test_the_social_labels_keep_each_row_and_hold_positives(kuairand_dir):
+    data = load_kuairand(kuairand_dir)
+    log = pd.read_csv(os.path.join(kuairand_dir, "data", LOG_FILE)).sort_values(
+        "date", kind="stable")
+    test = data.split_by_date()[2]
+    for task in SOCIAL_TASKS:
+        np.testing.assert_array_equal(data.labels[task], log[task].to_numpy())
+        assert 0 < test.labels[task].sum() < len(test), "both classes on the test day"
+
+
+def test_a_log_without_the_social_labels_loads_with_the_three(kuairand_dir, tmp_path):
+    folder = copy_of(kuairand_dir, tmp_path)
+    log = pd.read_csv(folder / LOG_FILE)
+    log.drop(columns=["is_follow", "is_forward"]).to_csv(folder / LOG_FILE, index=False)
+    assert load_kuairand(tmp_path / "k").tasks == ["is_click", "is_like", "long_view",
+                                                   "is_comment"]
+    log.drop(columns=list(SOCIAL_TASKS)).to_csv(folder / LOG_FILE, index=False)
+    data = load_kuairand(tmp_path / "k")
+    assert data.tasks == list(TASKS)
+    np.testing.assert_array_equal(np.sort(data.labels["is_like"]), np.sort(log.is_like))
+
+
+def test_chosen_labels_are_read_and_unknown_ones_refused(kuairand_dir, tmp_path):
+    assert load_kuairand(kuairand_dir, tasks=["is_follow", "is_click"]).tasks == [
+        "is_follow", "is_click"]
+    with pytest.raises(ValueError, match=r"tasks must be a non-empty list drawn from "
+                                         r"\['is_click', .*'is_forward'\]"):
+        load_kuairand(kuairand_dir, tasks=["is_hate"])
+    folder = copy_of(kuairand_dir, tmp_path)
+    pd.read_csv(folder / LOG_FILE).drop(columns="is_comment").to_csv(folder / LOG_FILE,
+                                                                      index=False)
+    with pytest.raises(ValueError, match=rf"{LOG_FILE}: lacks the column\(s\) \['is_comment'\]"):
+        load_kuairand(tmp_path / "k", tasks=["is_click", "is_comment"])
 
 
 def test_first_tag_is_used_and_missing_values_get_code_zero(kuairand_dir):

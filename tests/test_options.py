@@ -128,7 +128,8 @@ def test_counts_and_budgets_must_be_positive(untouched, name, value):
     (dict(tower_units=[]), r"tower_units needs at least one layer"),
     (dict(tasks=[]), r"tasks is empty"),
     (dict(tasks=["is_click", "is_click"]), r"unique; \['is_click'\] appear more than once"),
-    (dict(tasks=["is_click", "watch_time"]), r"\['watch_time'\] are not labels of the data"),
+    (dict(tasks=["is_click", "watch_time"]),
+     r"\['watch_time'\] are not labels of the drivers story's simulated log"),
 ])
 def test_values_out_of_range(untouched, overrides, message):
     refused(ValueError, message, **overrides)
@@ -168,6 +169,19 @@ def test_the_estimate_covers_what_the_simulator_allocates():
     tracemalloc.stop()
     data_part = memory.data_bytes(sizes)
     assert peak <= data_part < 3 * peak, (peak, data_part)
+
+
+def test_the_estimate_covers_what_the_many_task_story_allocates():
+    from funrec.data import simulate_kuairand
+
+    sizes = dict(n_rows=200_000, n_users=50_000, n_videos=100_000, n_authors=20_000)
+    tracemalloc.start()
+    simulate_kuairand(**sizes, conflict="two_groups")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    data_part = memory.data_bytes(sizes, n_tasks=6)
+    assert peak <= data_part < 3 * peak, (peak, data_part)
+    assert data_part == memory.data_bytes(sizes) + 3 * sizes["n_rows"] * memory.BYTES_PER_TASK_ROW
 
 
 # ---------------------------------------------------------------- kinds: unknown, misplaced, clashing
@@ -312,6 +326,55 @@ def test_conflict_help_names_every_level():
     from funrec.data import CONFLICT_LEVELS
 
     assert all(level in BY_NAME["conflict"].help for level in CONFLICT_LEVELS)
+
+
+def test_story_and_conflict_help_name_every_story_and_level():
+    from funrec.data import CONFLICT_LEVELS, STORIES
+
+    assert set(BY_NAME["story"].choices) == {None, *STORIES}
+    for story, levels in CONFLICT_LEVELS.items():
+        assert story in BY_NAME["story"].help
+        assert all(level in BY_NAME["conflict"].help for level in levels)
+
+
+# ---------------------------------------------------------------- the tasks of the story
+
+MANY = ("is_click", "is_like", "long_view", "is_follow", "is_comment", "is_forward")
+
+
+@pytest.mark.parametrize("data", [dict(conflict="two_groups"), dict(conflict="one_group"),
+                                  dict(story="many_tasks"),
+                                  dict(story="many_tasks", conflict=0.3)])
+def test_the_many_task_story_trains_its_six_tasks_by_default(data):
+    config = resolve("mmoe", data)
+    assert config.tasks == MANY
+    assert dict(config.loss_weights) == {t: 1.0 for t in MANY}
+
+
+def test_tasks_are_checked_against_the_story_s_tasks(untouched):
+    refused(ValueError, r"task\(s\) \['is_follow'\] are not labels of the drivers story's "
+                        r"simulated log; it has \['is_click', 'is_like', 'long_view'\]",
+            tasks=["is_click", "is_follow"])
+    refused(ValueError, r"\['is_hate'\] are not labels of the many_tasks story's simulated "
+                        r"log; it has \['is_click', 'is_like', 'long_view', 'is_follow', "
+                        r"'is_comment', 'is_forward'\]",
+            conflict="two_groups", tasks=["is_hate"])
+    config = resolve("mmoe", dict(conflict="two_groups", tasks=["is_follow", "is_click"]))
+    assert config.tasks == ("is_follow", "is_click")
+
+
+def test_a_level_of_another_story_is_refused_before_any_data(untouched):
+    refused(ValueError, r"'two_groups' belongs to the 'many_tasks' story, not 'drivers'",
+            conflict="two_groups", story="drivers")
+
+
+@pytest.mark.parametrize("name", ["single_task", "mmoe"])
+def test_the_memory_estimate_counts_the_story_s_tasks(name):
+    three, six = (resolve(name, data) for data in ({}, dict(conflict="two_groups")))
+    estimate = lambda c: memory.estimate_memory(  # noqa: E731
+        name, dict(c.simulator), c.training, c.tasks)
+    assert len(six.tasks) == 6
+    assert estimate(six) - estimate(three) >= 3 * 300_000 * memory.BYTES_PER_TASK_ROW
 
 
 def test_every_option_has_a_check_and_a_group():

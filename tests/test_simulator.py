@@ -1,9 +1,12 @@
+import hashlib
+
 import numpy as np
 import pytest
 
 from funrec.data import simulate_kuairand
-from funrec.data.simulator import (CATEGORICAL_COLUMNS, CONFLICT_LEVELS, STORIES, TASKS,
-                                   restless_rows, true_logit_correlation)
+from funrec.data.simulator import (CATEGORICAL_COLUMNS, CONFLICT_LEVELS, MANY_TASKS,
+                                   SOCIAL_TASKS, STORIES, TARGET_RATES, TASKS, restless_rows,
+                                   tasks_of, true_logit_correlation)
 from funrec.metrics import auc
 
 SMALL = dict(n_users=300, n_videos=400, n_authors=80, n_rows=40_000)
@@ -178,3 +181,136 @@ def test_split_by_date_holds_out_the_last_two_days():
     assert len(train) + len(valid) + len(test) == len(log)
     assert set(test.date) == {20220508} and set(valid.date) == {20220507}
     assert train.date.max() < 20220507
+
+
+# ---------------------------------------------------------------- the stories before many_tasks
+
+def digest(log) -> str:
+    """A short hash of a log: every feature, label and date exactly, the true
+    probabilities to nine decimals (NumPy's exp may differ in the last bit between
+    CPUs)."""
+    h = hashlib.sha256()
+    for group in (log.features, log.labels):
+        for name in sorted(group):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(group[name]).tobytes())
+    for name in sorted(log.true_probs):
+        h.update(name.encode())
+        h.update(np.round(log.true_probs[name], 9).tobytes())
+    h.update(log.date.tobytes())
+    h.update(log.user_id.tobytes())
+    return h.hexdigest()[:16]
+
+
+# Made once with main's simulator as it was before the many-task story (commit 26a9686):
+# this file's digest() run on funrec/data/simulator.py of that commit, for
+# simulate_kuairand(conflict=level, story=story, seed=7, **DIGEST_SIZES).
+DIGEST_SIZES = dict(n_users=300, n_videos=400, n_authors=80, n_rows=20_000)
+DIGESTS_BEFORE_MANY_TASKS = {
+    ("drivers", 0.5): "2d46fea2d7b4ae0c", ("drivers", 1.0): "0a20c46337d8463f",
+    ("clickbait", 0.5): "8141bd2e425b8a2a", ("clickbait", 1.0): "2389b0cd873254ac",
+    ("segments", 0.5): "ce09e687e73ec53a", ("segments", 1.0): "59bf66dceac5754f",
+}
+
+
+@pytest.mark.parametrize("story, level", sorted(DIGESTS_BEFORE_MANY_TASKS))
+def test_the_earlier_stories_give_the_same_data_bit_for_bit(story, level):
+    log = simulate_kuairand(conflict=level, story=story, seed=7, **DIGEST_SIZES)
+    assert digest(log) == DIGESTS_BEFORE_MANY_TASKS[story, level]
+
+
+def test_the_digest_sees_a_change_of_one_label():
+    log = simulate_kuairand(conflict=0.5, seed=7, **DIGEST_SIZES)
+    before = digest(log)
+    log.labels["is_like"][123] ^= 1
+    assert digest(log) != before
+
+
+# ---------------------------------------------------------------- the many-task story
+
+def test_each_story_names_its_tasks():
+    assert tasks_of() == tasks_of("drivers") == tasks_of("segments") == TASKS
+    assert tasks_of("many_tasks") == MANY_TASKS == TASKS + SOCIAL_TASKS
+    assert len(MANY_TASKS) == 6
+    with pytest.raises(ValueError, match="unknown story 'gossip'; choose one of .*many_tasks"):
+        tasks_of("gossip")
+
+
+@pytest.mark.parametrize("level", list(CONFLICT_LEVELS["many_tasks"]))
+def test_many_tasks_holds_six_labels_at_their_rates_with_a_useful_oracle(level):
+    log = simulate_kuairand(conflict=level, **SMALL)
+    assert log.description["story"] == "many_tasks"
+    assert log.tasks == list(MANY_TASKS) == list(log.true_probs)
+    for task in MANY_TASKS:
+        rate = log.labels[task].mean()
+        assert 0.8 * TARGET_RATES[task] < rate < 1.2 * TARGET_RATES[task], (task, rate)
+        assert 0.75 < auc(log.labels[task], log.true_probs[task]) < 0.9, task
+    for task in SOCIAL_TASKS:
+        assert 0.015 < log.labels[task].mean() < 0.025
+
+
+def test_a_test_day_holds_hundreds_of_positives_of_every_task():
+    log = simulate_kuairand(conflict="two_groups")  # the default size
+    test = log.split_by_date()[2]
+    assert all(test.labels[t].sum() > 250 for t in MANY_TASKS)
+
+
+def group_correlations(log):
+    """Mean correlation of the true logits within the consumption group, within the
+    social group, and between them."""
+    r = true_logit_correlation(log)
+    pairs = lambda a, b: [r.loc[x, y] for x in a for y in b if x != y]  # noqa: E731
+    return (np.mean(pairs(TASKS, TASKS)), np.mean(pairs(SOCIAL_TASKS, SOCIAL_TASKS)),
+            np.mean(pairs(TASKS, SOCIAL_TASKS)))
+
+
+def test_many_tasks_part_into_two_groups_as_the_knob_rises():
+    one = group_correlations(simulate_kuairand(conflict="one_group", **SMALL))
+    drift = group_correlations(simulate_kuairand(conflict="groups_drift", **SMALL))
+    two = group_correlations(simulate_kuairand(conflict="two_groups", **SMALL))
+    for within_consumption, within_social, _ in (one, drift, two):
+        assert within_consumption > 0.9 and within_social > 0.85
+    assert one[2] > 0.85, "at 0 every task follows the click drivers"
+    assert 0.5 < drift[2] < 0.8
+    assert abs(two[2]) < 0.1, "at 1 the groups share no driver"
+    r = true_logit_correlation(simulate_kuairand(conflict="two_groups", **SMALL))
+    assert all(abs(r.loc["is_click", t]) < 0.05 for t in SOCIAL_TASKS)
+
+
+def test_many_tasks_starts_from_the_three_task_log_and_is_deterministic():
+    base = simulate_kuairand(conflict=0.0, **SMALL)
+    many = simulate_kuairand(conflict=0.0, story="many_tasks", **SMALL)
+    for name in base.features:
+        np.testing.assert_array_equal(many.features[name], base.features[name])
+    for task in TASKS:
+        np.testing.assert_array_equal(many.labels[task], base.labels[task])
+        np.testing.assert_array_equal(many.true_probs[task], base.true_probs[task])
+    again = simulate_kuairand(conflict=0.0, story="many_tasks", **SMALL)
+    other = simulate_kuairand(conflict=0.0, story="many_tasks", **{**SMALL, "seed": 1})
+    assert digest(again) == digest(many) != digest(other)
+    for task in SOCIAL_TASKS:
+        assert not np.array_equal(many.labels[task], many.labels["is_like"])
+
+
+def test_the_social_group_follows_affinity_which_clicks_ignore():
+    """At two_groups the social logits vary with the user's observed follow range
+    (a part of affinity) and the click logits do not."""
+    log = simulate_kuairand(conflict="two_groups", **SMALL)
+    follow_range = log.features["follow_user_num_range"]
+
+    def share(task):
+        z = logit(log.true_probs[task])
+        _, index = np.unique(follow_range, return_inverse=True)
+        means = np.bincount(index, z) / np.bincount(index)
+        return means[index].var() / z.var()
+
+    assert share("is_click") < 0.01
+    assert all(share(t) > 0.1 for t in SOCIAL_TASKS)
+
+
+def test_true_logit_correlation_covers_all_six_tasks():
+    log = simulate_kuairand(conflict="groups_drift", **SMALL)
+    r = true_logit_correlation(log)
+    assert list(r.index) == list(r.columns) == list(MANY_TASKS)
+    direct = np.corrcoef(logit(log.true_probs["is_follow"]), logit(log.true_probs["long_view"]))
+    assert r.loc["is_follow", "long_view"] == pytest.approx(direct[0, 1], abs=1e-9)

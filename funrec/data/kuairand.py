@@ -21,12 +21,14 @@ import pandas as pd
 
 from .dataset import Dataset
 from .encoding import duration_bucket, encode_categorical
-from .simulator import CATEGORICAL_COLUMNS, TASKS
+from .simulator import CATEGORICAL_COLUMNS, MANY_TASKS, TASKS
 
 LOG_FILE = "log_standard_4_22_to_5_08_1k.csv"
 USER_FILE = "user_features_1k.csv"
 VIDEO_FILE = "video_features_basic_1k.csv"
 WHERE = "KuaiRand-1K is published at https://kuairand.com; download and unpack it first."
+LABELS = MANY_TASKS  # the labels read when the log holds them (the simulator's names)
+REQUIRED_LABELS = TASKS  # every log must hold these
 
 # Column -> type read. Whole-number columns must have no gaps; "category" holds text.
 LOG_COLUMNS = {"user_id": "int64", "video_id": "int64", "date": "int32"}  # and the labels
@@ -139,6 +141,17 @@ def _first_tags(tag: pd.Series) -> pd.Categorical:
                                      categories=names)
 
 
+def _labels_held(folder: Path, log_files) -> list[str]:
+    """The labels of :data:`LABELS` that every log file holds, and always the required
+    ones (so a log without one of those is named by the read that follows)."""
+    held = set(LABELS)
+    for filename in log_files:
+        path = folder / filename
+        _open_check(path)
+        held &= set(_csv(path, nrows=0).columns)
+    return [t for t in LABELS if t in held or t in REQUIRED_LABELS]
+
+
 def _log(folder: Path, log_files, tasks) -> pd.DataFrame:
     parts = []
     for filename in log_files:
@@ -150,9 +163,12 @@ def _log(folder: Path, log_files, tasks) -> pd.DataFrame:
     return log.iloc[order].reset_index(drop=True)
 
 
-def load_kuairand(folder, log_files=(LOG_FILE,), tasks=TASKS) -> Dataset:
+def load_kuairand(folder, log_files=(LOG_FILE,), tasks=None) -> Dataset:
     """Read KuaiRand-1K CSVs from ``folder`` (or its ``data/`` subfolder).
 
+    The labels are ``tasks`` or, by default, every one of ``is_click, is_like,
+    long_view, is_follow, is_comment, is_forward`` that the log files hold (the
+    official log holds all six; the first three are required).
     Rows are the impressions of the log files, in date order, with the user and
     video features of each; ``tag`` keeps a video's first tag and ``video_duration``
     becomes the same length bucket the simulator uses. Codes number the values that
@@ -165,11 +181,14 @@ def load_kuairand(folder, log_files=(LOG_FILE,), tasks=TASKS) -> Dataset:
         raise FileNotFoundError(f"KuaiRand folder {folder} does not exist. {WHERE}")
     if (folder / "data").is_dir() and not (folder / USER_FILE).is_file():
         folder = folder / "data"
-    if isinstance(tasks, str) or not tasks or any(t not in TASKS for t in tasks):
-        raise ValueError(f"tasks must be a non-empty list drawn from {list(TASKS)}, "
-                         f"got {tasks!r}.")
+    if tasks is not None and (isinstance(tasks, str) or not tasks
+                              or any(t not in LABELS for t in tasks)):
+        raise ValueError(f"tasks must be a non-empty list drawn from {list(LABELS)} "
+                         f"(or None: every one the log holds), got {tasks!r}.")
     if isinstance(log_files, str):
         log_files = (log_files,)
+    if tasks is None:
+        tasks = _labels_held(folder, log_files)
 
     log = _log(folder, log_files, tasks)
     # Features are encoded once per distinct user and video of the log, then gathered

@@ -2,7 +2,8 @@
 
 The story of how a user treats a video shown in the feed
 --------------------------------------------------------
-Four hidden quantities decide what happens after a video is shown to a user.
+Four hidden quantities decide what happens after a video is shown to a user
+(the many-task story adds a fifth, below).
 
 * **interest** ``I`` -- how curious the video's topic (``tag``) makes the user.
   Users come in taste cohorts (the observed column ``onehot_feat1``); each cohort
@@ -22,7 +23,8 @@ Four hidden quantities decide what happens after a video is shown to a user.
 Each quantity is standardised to mean 0 and variance 1 over the log. What makes a
 user *tap* is always the same: ``C = (I + H) / sqrt(2)``, the click drivers.
 What makes them *stay* to the end depends on the ``story`` and on the knob
-``conflict`` (written ``c`` below), which change the long views and likes only:
+``conflict`` (written ``c`` below), which change the long views and likes only
+(and in the many-task story the social tasks):
 
 * ``story="drivers"`` (the default): **competition for capacity**. As ``c``
   rises, what keeps viewers watching moves from what made them click to other
@@ -45,6 +47,20 @@ What makes them *stay* to the end depends on the ``story`` and on the knob
   ``L = cos(pi c_u / 2) C + sin(pi c_u / 2) S`` with ``c_u = 0`` for patient
   and ``c_u = c`` for restless viewers. Named levels: ``"segments_alike"`` (0),
   ``"restless_drift"`` (0.5) and ``"restless_apart"`` (1).
+* ``story="many_tasks"``: **many tasks in two groups**, six labels named like
+  KuaiRand's. The *consumption* group (``is_click``, ``long_view``, ``is_like``)
+  stays with the click drivers at every level, ``L = C``. The *social* group
+  (``is_follow``, ``is_comment``, ``is_forward``) moves, as ``c`` rises, from the
+  click drivers to a fifth hidden quantity, the **affinity** ``A`` of the user for
+  the video's author: ``A = standardise(sociability + kinship + author_charm)``,
+  where the sociability is a table over the user's observed
+  ``follow_user_num_range`` (N(0, 1)) plus a personal part (N(0, 0.5^2)), and the
+  kinship a cohort (``onehot_feat1``) x author-community table (N(0, 1); each
+  author belongs to one of 8 communities, which only ``author_id`` reveals). The
+  social driver is ``G = standardise(cos(pi c / 2) C + sin(pi c / 2) A)``. Named
+  levels: ``"one_group"`` (0, every task is driven by the click drivers),
+  ``"groups_drift"`` (0.5) and ``"two_groups"`` (1, the groups share no driver).
+  At 1 a shared network must represent ``C`` and ``A`` for two crowds of tasks.
 
 ``L`` is standardised in every story, and the labels are independent Bernoulli
 variables with
@@ -53,25 +69,47 @@ variables with
     logit P(long_view) = a_long  + s * sqrt(2) * L
     logit P(is_like)   = a_like  + s * (sqrt(2) * L + author_charm)
 
-At ``conflict = 0`` the three stories give the same log. The correlation of the
-click and long-view logits is ``cos(pi c / 2)`` in the drivers story and
+and in the many-task story also, each social task with a charm of its own
+(N(0, 0.5^2), like the likes' ``author_charm``: the author's followability, the
+video's talkability and its shareability),
+
+    logit P(is_follow)  = a_follow  + s * (sqrt(2) * G + followability[author])
+    logit P(is_comment) = a_comment + s * (sqrt(2) * G + talkability[video])
+    logit P(is_forward) = a_forward + s * (sqrt(2) * G + shareability[video])
+
+At ``conflict = 0`` the three first stories give the same log, and the many-task
+story gives that log's three labels bit for bit, with three more. The correlation
+of the click and long-view logits is ``cos(pi c / 2)`` in the drivers story and
 ``(1 + cos(pi c)) / sqrt(2 (1 + cos(pi c)^2))`` in the clickbait story (both 0 at
-``c = 1``: uncorrelated, not anti-correlated); :func:`true_logit_correlation`
-measures it on any simulated log. A named level implies its story, so
-``conflict="clickbait"`` needs no ``story=``.
+``c = 1``: uncorrelated, not anti-correlated). In the many-task story the tasks
+of one group correlate 0.88 to 1 at every level (clicks and long views share one
+logit), and a consumption task with a social one 0.88 to 0.94 at ``c = 0``, about
+0.66 to 0.70 at 0.5 and about 0 at 1 (likes keep about 0.1 with the social group:
+the author's charm draws likes and affinity alike).
+:func:`true_logit_correlation` measures it on any simulated log. A named level
+implies its story, so ``conflict="clickbait"`` needs no ``story=``.
 
 The intercepts ``a_*`` are solved for so that the positive rates stay at the
-targets (clicks about 35 %, long views about 25 %, likes about 3 %) in every
-story and at every level: the knob moves how the tasks relate, not how often they
-fire. ``s`` (``signal``) sets how predictable the labels are; the true
-probabilities are returned beside the data so the oracle AUC of each task can be
-computed. They are never model inputs. The users, videos and impressions depend
-on ``seed`` only (not on the story or the level), so logs drawn at two levels with
-one seed differ in their labels alone.
+targets (clicks about 35 %, long views about 25 %, likes about 3 %; follows,
+comments and forwards 2 % each) in every story and at every level: the knob moves
+how the tasks relate, not how often they fire. The targets are of the order of
+the real KuaiRand-1K standard log's rates: there about a third of the impressions
+are clicked, about a quarter watched long, and likes (and profile visits) run at
+1-2 %. One departure, stated: follows, comments and forwards are well under 1 %
+there, which would leave under a hundred positives on a test day of the default
+log (about 17,700 rows) and make their AUC noisy; at 2 % each task has about 350
+(the likes' 3 % is the three-task stories' target, kept). ``s`` (``signal``) sets
+how predictable the labels are; the true probabilities are returned beside the
+data so the oracle AUC of each task can be computed. They are never model inputs.
+The users, videos and impressions depend on ``seed`` only (not on the story or the
+level), so logs drawn at two levels with one seed differ in their labels alone.
 
 Simplifications, stated: exposure is random (weighted by video popularity and
-user activity), not chosen by a recommender, and the three labels are drawn
-independently given the probabilities (a like does not require a click).
+user activity), not chosen by a recommender, and the labels are drawn
+independently given the probabilities (a like, a follow or a comment does not
+require a click). The many-task story's own hidden quantities come from a
+generator of their own (seeded by ``seed`` too), so the other stories' draws are
+the same as before it existed.
 """
 
 from __future__ import annotations
@@ -82,14 +120,21 @@ import pandas as pd
 from .dataset import Dataset
 from .encoding import duration_bucket
 
-TASKS = ("is_click", "is_like", "long_view")
-TARGET_RATES = {"is_click": 0.35, "is_like": 0.03, "long_view": 0.25}
-STORIES = ("drivers", "clickbait", "segments")
+TASKS = ("is_click", "is_like", "long_view")  # the tasks of the three-task stories
+SOCIAL_TASKS = ("is_follow", "is_comment", "is_forward")
+MANY_TASKS = TASKS + SOCIAL_TASKS
+TARGET_RATES = {"is_click": 0.35, "is_like": 0.03, "long_view": 0.25,
+                "is_follow": 0.02, "is_comment": 0.02, "is_forward": 0.02}
+STORIES = ("drivers", "clickbait", "segments", "many_tasks")
+STORY_TASKS = {"drivers": TASKS, "clickbait": TASKS, "segments": TASKS,
+               "many_tasks": MANY_TASKS}
 CONFLICT_LEVELS = {
     "drivers": {"shared_drivers": 0.0, "partly_shared": 0.5, "different_drivers": 1.0},
     "clickbait": {"aligned": 0.0, "hook_ignored": 0.5, "clickbait": 1.0},
     "segments": {"segments_alike": 0.0, "restless_drift": 0.5, "restless_apart": 1.0},
+    "many_tasks": {"one_group": 0.0, "groups_drift": 0.5, "two_groups": 1.0},
 }
+N_COMMUNITIES = 8  # the many-task story's author communities
 
 # Category values spelled as in the KuaiRand-1K feature files.
 USER_ACTIVE_DEGREE = ("high_active", "full_active", "middle_active", "UNKNOWN")
@@ -149,6 +194,14 @@ def resolve_conflict(conflict, story=None) -> tuple[str, float]:
     return story or "drivers", value
 
 
+def tasks_of(story: str | None = None) -> tuple[str, ...]:
+    """The labels a simulated log of ``story`` holds (``None``: the default story)."""
+    if story is not None and story not in STORIES:
+        raise ValueError(f"unknown story {story!r}; choose one of {', '.join(STORIES)} "
+                         "(or leave story=None).")
+    return STORY_TASKS[story or "drivers"]
+
+
 def _standardise(x):
     return (x - x.mean()) / (x.std() + 1e-12)
 
@@ -171,10 +224,34 @@ def _staying(story: str, conflict: float, drivers: dict, restless: np.ndarray) -
     stay = _standardise(drivers["enjoyment"] + drivers["fit"])
     if story == "clickbait":
         return _standardise(drivers["interest"] + np.cos(np.pi * conflict) * drivers["hook"])
+    if story == "many_tasks":  # the consumption group stays for what made it click
+        return _standardise(click)
     angle = np.pi / 2 * conflict
     if story == "segments":
         angle = np.where(restless, angle, 0.0)
     return _standardise(np.cos(angle) * click + np.sin(angle) * stay)
+
+
+def _social(seed: int, conflict: float, click: np.ndarray, u, v, cohort, user_follow,
+            video_author, author_charm) -> dict:
+    """The many-task story's social tasks: each one's score per impression, before
+    ``signal`` (``click`` is ``C``, one value per impression). Its hidden quantities
+    come from a generator of their own, so every other draw is untouched."""
+    rng = np.random.default_rng([seed, 1])
+    n_users, n_videos, n_authors = len(user_follow), len(video_author), len(author_charm)
+    by_follow_range = rng.normal(0, 1, len(FOLLOW_USER_NUM_RANGE))  # observed range
+    user_sociability = rng.normal(0, 0.5, n_users)                  # hidden, per user
+    author_community = rng.integers(0, N_COMMUNITIES, n_authors)
+    kinship = rng.normal(0, 1, (N_COHORTS, N_COMMUNITIES))
+    author = video_author[v]
+    own = {"is_follow": rng.normal(0, 0.5, n_authors)[author],   # followability
+           "is_comment": rng.normal(0, 0.5, n_videos)[v],       # talkability
+           "is_forward": rng.normal(0, 0.5, n_videos)[v]}       # shareability
+    affinity = _standardise(by_follow_range[user_follow[u]] + user_sociability[u]
+                            + kinship[cohort, author_community[author]] + author_charm[author])
+    angle = np.pi / 2 * conflict
+    social = np.sqrt(2) * _standardise(np.cos(angle) * click + np.sin(angle) * affinity)
+    return {task: social + own[task] for task in SOCIAL_TASKS}
 
 
 def simulate_kuairand(
@@ -191,7 +268,8 @@ def simulate_kuairand(
 
     Same arguments, same data, to the bit. ``conflict`` accepts 0..1 or a named
     level (which implies its story); ``story`` is ``"drivers"`` (the default for
-    a number), ``"clickbait"`` or ``"segments"``.
+    a number), ``"clickbait"``, ``"segments"`` or ``"many_tasks"`` (six labels:
+    :func:`tasks_of` says which).
     """
     story, conflict = resolve_conflict(conflict, story)
     for name, value in (("n_users", n_users), ("n_videos", n_videos),
@@ -254,8 +332,13 @@ def simulate_kuairand(
         "long_view": signal * staying,
         "is_like": signal * (staying + author_charm[video_author[v]]),
     }
+    if story == "many_tasks":
+        click = (drivers["interest"] + drivers["hook"]) / np.sqrt(2)
+        social = _social(seed, conflict, click, u, v, cohort, user_follow, video_author,
+                         author_charm)
+        scores.update({task: signal * score for task, score in social.items()})
     true_probs, labels = {}, {}
-    for task in TASKS:
+    for task in tasks_of(story):  # the three first, as every story draws them, then any more
         a = _solve_intercept(scores[task], TARGET_RATES[task])
         true_probs[task] = 1 / (1 + np.exp(-(a + scores[task])))
         labels[task] = (rng.random(n_rows) < true_probs[task]).astype(np.int8)
