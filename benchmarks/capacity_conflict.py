@@ -181,8 +181,10 @@ def train(name, options, data, seed, lr, epochs) -> dict:
     """One run through ``run_experiment``, as a JSON-ready record (with the validation
     curve the epochs are chosen on)."""
     start = time.perf_counter()
+    # Without XLA, as when the shipped CSV was made: "auto" would compile the longer
+    # runs, whose numbers then move in the last digits.
     result = run_experiment(name, dataset=data, seed=seed, learning_rate=lr, epochs=epochs,
-                            track_validation=True, show=False, **options)
+                            track_validation=True, jit_compile=False, show=False, **options)
     seconds = time.perf_counter() - start
     return dict(test=result.table.iloc[0].to_dict(),
                 valid=result.valid_table.iloc[0].to_dict(),

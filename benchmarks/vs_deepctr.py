@@ -2,7 +2,7 @@
 
     python benchmarks/vs_deepctr.py [--models shared_bottom,mmoe,cgc,ple] [--seeds 5]
         [--rounds 3] [--epochs 3] [--rows 300000] [--out vs_deepctr.md] [--quick]
-        [--jit-compile]
+        [--jit-compile {auto,true,false}]
 
 Run it with funrec's venv. DeepCTR runs in a virtual environment of its own, outside
 the repository (its Keras 2 code needs tf-keras and TF_USE_LEGACY_KERAS=1, which
@@ -62,6 +62,7 @@ MODELS = ("shared_bottom", "mmoe", "cgc", "ple")
 QUICK = dict(rows=20_000, epochs=2, seeds=2, rounds=1)
 FULL = dict(rows=300_000, epochs=3, seeds=5, rounds=3)
 BATCH_SIZE, LEARNING_RATE, EMBEDDING_DIM = 2048, 1e-2, 8
+JIT_MODES = {"auto": "auto", "true": True, "false": False}
 QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
@@ -81,8 +82,9 @@ def parse_options(argv=None) -> argparse.Namespace:
                         help="smoke test: 20,000 rows, 2 epochs, 2 seeds")
     parser.add_argument("--deepctr-python", default=DEEPCTR_PYTHON,
                         help="interpreter of the DeepCTR venv")
-    parser.add_argument("--jit-compile", action="store_true",
-                        help="funrec compiles its training step with XLA (jit_compile=True)")
+    parser.add_argument("--jit-compile", default="auto", choices=("auto", "true", "false"),
+                        help="funrec's jit_compile: auto (its default: XLA when the run "
+                             "is long enough to pay for it), true or false")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # internal: one funrec run
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
@@ -187,11 +189,12 @@ def funrec_child(args: argparse.Namespace) -> None:
     result = run_experiment(child["model"], dataset=dataset, epochs=child["epochs"],
                             batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE,
                             embedding_dim=EMBEDDING_DIM, seed=child["seed"],
-                            jit_compile=child["jit_compile"], show=False)
+                            jit_compile=JIT_MODES[child["jit_compile"]], show=False)
     print(json.dumps(dict(
         n_params=int(result.n_params),
         trained_seconds=result.seconds["build"] + result.seconds["train"],
         epoch_seconds=result.history["epoch_seconds"],
+        compiled=bool(result.config["jit_compile"]),
         rows_per_epoch=result.history["rows"][0],  # full batches only
         auc={t: float(result.table[f"auc_{t}"].iloc[0]) for t in dataset.tasks})))
 
@@ -203,7 +206,7 @@ def run_child(command: list[str], env: dict) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_funrec(data: Path, name: str, seed: int, epochs: int, jit_compile: bool) -> dict:
+def run_funrec(data: Path, name: str, seed: int, epochs: int, jit_compile: str) -> dict:
     child = json.dumps(dict(data=str(data), model=name, seed=seed, epochs=epochs,
                             jit_compile=jit_compile))
     env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"} | QUIET
@@ -314,11 +317,21 @@ def run_lines(records, tasks) -> list[str]:
     return lines
 
 
+def compiled_note(records, models) -> str:
+    """Which models' funrec runs had their step compiled by XLA (with "auto", the
+    run's length decides; see funrec.experiment.XLA_BREAK_EVEN_STEPS)."""
+    ways = {name: {f.get("compiled") for _, m, f, _ in records if m == name} for name in models}
+    compiled = [name for name, way in ways.items() if way == {True}]
+    mixed = [name for name, way in ways.items() if len(way) > 1]
+    text = f"compiled with XLA: {', '.join(compiled) or 'none'}"
+    return text + (f"; both ways over rounds: {', '.join(mixed)}" if mixed else "")
+
+
 def report(args, models, records, info) -> str:
     setup = (f"{args.rows:,} simulated rows ({info['n_train']:,} training rows), {args.epochs} "
              f"epochs, batch {BATCH_SIZE}, Adam {LEARNING_RATE:g}, embedding {EMBEDDING_DIM}; "
              f"{max(args.rounds, args.seeds)} rounds (seeds 0..{max(args.rounds, args.seeds) - 1}); "
-             f"funrec's step {'compiled with XLA' if args.jit_compile else 'not compiled'}")
+             f"funrec's jit_compile={args.jit_compile} ({compiled_note(records, models)})")
     return "\n".join([
         f"Setup: {setup}.", "",
         "Speed (medians over rounds; throughput over epochs 2..E; time to trained = build + "

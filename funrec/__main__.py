@@ -64,6 +64,13 @@ def _weights(text: str) -> dict:
     return weights
 
 
+def _jit_mode(text: str):
+    modes = {"auto": "auto", "true": True, "false": False}
+    if text.lower() not in modes:
+        raise argparse.ArgumentTypeError(f"expects auto, true or false; got {text!r}")
+    return modes[text.lower()]
+
+
 PARSERS = {"count": _number, "budget": _number, "seed": _number, "positive": _number,
            "fraction": _number, "conflict": _number_or_name, "units": _numbers,
            "units_or_empty": _numbers, "tasks": _names, "loss_weights": _weights}
@@ -85,6 +92,9 @@ def _add_flag(group, option) -> None:
     if option.kind == "bool":
         group.add_argument(option.flag_name, dest=option.name, action="store_const",
                            const=True, help=text)
+    elif option.kind == "jit":
+        group.add_argument(option.flag_name, dest=option.name, nargs="?", const=True,
+                           type=_jit_mode, metavar="{auto,true,false}", help=text)
     elif option.kind == "choice":
         kind = type(option.choices[0])
         group.add_argument(option.flag_name, dest=option.name, type=kind,

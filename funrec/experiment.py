@@ -83,6 +83,27 @@ def simulated_log(**data) -> Dataset:
     return _drawn(**simulator)
 
 
+# Steps of training after which a step compiled by XLA has paid for its compiling, per
+# architecture at its default size on the default log (benchmarks/xla_break_even.py;
+# RESULTS.md, "When XLA pays"). Below them, as in an explorer's click, tracing alone is
+# quicker; above them, as in three default epochs of a gated model, compiling is.
+XLA_BREAK_EVEN_STEPS = {"shared_bottom": 870, "omoe": 240, "mmoe": 310, "cgc": 250,
+                        "ple": 280, "single_task": 220}
+
+
+def compiles_step(name: str, jit_compile, steps: int, strategy=None) -> bool:
+    """Whether a run of model ``name`` that trains ``steps`` steps has its step compiled
+    by XLA: as ``jit_compile`` says if True or False; for ``"auto"``, when ``steps``
+    reach the architecture's break-even, never with a strategy.
+
+    ``steps`` are one seed's: ``run_seeds`` compiles once for all its seeds, so it
+    would pay sooner, but deciding per seed keeps each seed's numbers those of its
+    own ``run_experiment`` (XLA's fused arithmetic rounds differently)."""
+    if jit_compile != "auto":
+        return jit_compile
+    return strategy is None and steps >= XLA_BREAK_EVEN_STEPS[name]
+
+
 def on_model_step(hook, model: keras.Model):
     """``hook(step, model)`` (run_experiment's ``on_step_end``) as the training loop's
     ``on_step_end(step)`` for one model, or None without a hook."""
@@ -164,6 +185,9 @@ def run_config(config: RunConfig, seeds=None) -> list[ExperimentResult]:
         replicas.append(Replica(model, Adam(training["learning_rate"]), seed))
     built = time.perf_counter()
     described = architecture(name, columns, tasks, **options)
+    asked = training["jit_compile"]
+    training["jit_compile"] = compiles_step(
+        name, asked, training["epochs"] * (len(train) // training["batch_size"]), strategy)
     histories = [fit_replicas(
         [replica], train, tasks, training["epochs"], training["batch_size"],
         task_type=dataset.task_type, loss_weights=dict(config.loss_weights),
@@ -186,7 +210,8 @@ def run_config(config: RunConfig, seeds=None) -> list[ExperimentResult]:
             config=dict(model=name, **(config.simulator or {}),
                         **{k: v for k, v in training.items()
                            if k not in ("dataset", "strategy", "seed", "on_step_end")},
-                        seed=replica.seed, **options, data=dataset.name)))
+                        jit_compile_option=asked, seed=replica.seed, **options,
+                        data=dataset.name)))
         if training["show"]:
             print(f"{name} (seed {replica.seed}, {replica.model.count_params():,} parameters)")
             print(format_table(table))

@@ -99,9 +99,10 @@ OPTIONS = (
            "weight of each task's loss, e.g. is_click=1,long_view=2 (default 1 each)"),
     Option("track_validation", "training", "bool", False,
            "score the validation day after every epoch"),
-    Option("jit_compile", "training", "bool", False,
-           "compile the training step with XLA: faster steps after a few seconds more "
-           "of tracing, for long runs; not with a strategy"),
+    Option("jit_compile", "training", "jit", "auto",
+           "compile the training step with XLA, which costs seconds once and makes every "
+           "step faster: True, False, or auto (compile when the run is long enough to "
+           "pay it back; never with a strategy)"),
     Option("strategy", "training", "strategy", None,
            "a tf.distribute strategy to build and train under", flag=False),
     Option("verbose", "training", "choice", 0,
@@ -225,6 +226,13 @@ def _check_bool(option, value):
     if not isinstance(value, bool):
         raise TypeError(f"{option.name} must be True or False, got {value!r}.")
     return value
+
+
+def _check_jit(option, value):
+    if value == "auto" or isinstance(value, bool):
+        return value
+    raise ValueError(f"{option.name} must be True, False or 'auto' (compile only runs long "
+                     f"enough to pay for it), got {value!r}.")
 
 
 def _check_choice(option, value):
@@ -357,6 +365,7 @@ def _check_anything(option, value):
 CHECKS = {
     "count": _check_count, "budget": _check_budget, "seed": _check_seed,
     "positive": _check_positive, "fraction": _check_fraction, "bool": _check_bool,
+    "jit": _check_jit,
     "choice": _check_choice, "conflict": _check_conflict, "units": _check_units,
     "units_or_empty": _check_units_or_empty, "tasks": _check_tasks,
     "loss_weights": _check_loss_weights, "dataset": _check_dataset,
@@ -478,7 +487,7 @@ def resolve(name: str, overrides: dict) -> RunConfig:
     group = lambda g: MappingProxyType({k: values[k] for k, o in by_name.items()  # noqa: E731
                                         if o.group == g})
     training = group("training")
-    if training["strategy"] is not None and training["jit_compile"]:
+    if training["strategy"] is not None and training["jit_compile"] is True:
         raise ValueError("jit_compile=True cannot be combined with a strategy: XLA compiles "
                          "one device's step; drop one of the two options.")
     dataset = training["dataset"]

@@ -188,6 +188,15 @@ def test_malformed_flag_values_are_explained():
     assert done.returncode == 2 and "separated by commas" in done.stderr
     done = cli("run", "mmoe", "--epochs", "three")
     assert done.returncode == 2 and "--epochs: expects a number, got 'three'" in done.stderr
+    done = cli("run", "mmoe", "--jit-compile", "maybe")
+    assert done.returncode == 2 and "expects auto, true or false; got 'maybe'" in done.stderr
+
+
+@pytest.mark.parametrize("flags, value", [([], None), (["--jit-compile"], True),
+                                          (["--jit-compile", "false"], False),
+                                          (["--jit-compile", "auto"], "auto")])
+def test_jit_compile_flag_forces_xla_alone_or_takes_a_mode(flags, value):
+    assert cli_module._parser().parse_args(["run", "mmoe", *flags]).jit_compile == value
 
 
 def test_unknown_model_and_missing_folder_are_clear_errors_not_tracebacks(tmp_path):

@@ -7,6 +7,8 @@ import keras
 import numpy as np
 import pytest
 
+from funrec.options import MODEL_NAMES
+
 from funrec.features import feature_columns
 from funrec.models import BUILDERS
 from funrec.training import Adam, Replica, epoch_batches, fit, fit_replicas
@@ -105,6 +107,49 @@ def test_xla_with_a_strategy_is_refused_before_training():
     with pytest.raises(ValueError, match="jit_compile=True cannot be combined with a strategy"):
         run_experiment("mmoe", n_rows=2_000, jit_compile=True, show=False,
                        strategy=tf.distribute.OneDeviceStrategy("/cpu:0"))
+
+
+def test_auto_compiles_only_runs_past_the_break_even():
+    from funrec.experiment import XLA_BREAK_EVEN_STEPS, compiles_step
+
+    steps = XLA_BREAK_EVEN_STEPS["mmoe"]
+    assert not compiles_step("mmoe", "auto", steps - 1)
+    assert compiles_step("mmoe", "auto", steps)
+    assert not compiles_step("mmoe", "auto", 10 * steps, strategy=object())
+    assert compiles_step("mmoe", True, 1) and not compiles_step("mmoe", False, 10 * steps)
+    assert set(XLA_BREAK_EVEN_STEPS) == set(MODEL_NAMES)
+
+
+def test_the_config_records_which_way_an_auto_run_went():
+    from funrec import run_experiment
+    from funrec.experiment import XLA_BREAK_EVEN_STEPS
+
+    short = run_experiment("mmoe", n_rows=3_000, epochs=1, show=False)
+    assert short.config["jit_compile_option"] == "auto" and short.config["jit_compile"] is False
+    # Small batches make a long run of a cheap model: past the break-even, it compiles.
+    long = run_experiment("mmoe", n_rows=3_000, epochs=1, batch_size=8, show=False)
+    steps = long.history["rows"][0] // 8
+    assert steps >= XLA_BREAK_EVEN_STEPS["mmoe"] and long.config["jit_compile"] is True
+    forced = run_experiment("mmoe", n_rows=3_000, epochs=1, jit_compile=True, show=False)
+    assert forced.config["jit_compile_option"] is True and forced.config["jit_compile"] is True
+
+
+def test_a_strategy_trains_uncompiled_under_auto():
+    import tensorflow as tf
+
+    from funrec import run_experiment
+
+    result = run_experiment("mmoe", n_rows=2_000, epochs=1, show=False,
+                            strategy=tf.distribute.OneDeviceStrategy("/cpu:0"))
+    assert result.config["jit_compile"] is False
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_jit_compile_takes_true_false_or_auto_only(value):
+    from funrec.options import resolve
+
+    with pytest.raises(ValueError, match="jit_compile must be True, False or 'auto'"):
+        resolve("mmoe", {"jit_compile": value})
 
 
 MIRRORED = """
