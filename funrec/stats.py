@@ -33,6 +33,34 @@ def paired_interval(differences, confidence: float = 0.95) -> dict:
     return dict(mean=mean, low=mean - half, high=mean + half, n=n)
 
 
+def paired_test(differences, confidence: float = 0.95) -> dict:
+    """:func:`paired_interval` with two-sided p-values for a mean difference of 0:
+    ``p`` of the paired t-test and ``p_wilcoxon`` of the signed-rank test, which does
+    not lean on a few large differences (seeds with heavy tails)."""
+    values = np.asarray(differences, dtype=float)
+    values = values[~np.isnan(values)]
+    found = paired_interval(values, confidence)
+    if len(values) < 2 or not np.any(values):
+        return found | dict(p=math.nan, p_wilcoxon=math.nan)
+    t_p = stats.ttest_1samp(values, 0.0).pvalue if values.std() > 0 else 0.0
+    return found | dict(p=float(t_p), p_wilcoxon=float(stats.wilcoxon(values).pvalue))
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values: the i-th smallest is
+    multiplied by (m - i + 1), and each adjusted value is at least the one before it
+    (capped at 1), so rejecting where it is below alpha keeps the family-wise error
+    rate at alpha."""
+    p = np.asarray(pvalues, dtype=float)
+    order = np.argsort(p)
+    adjusted = np.empty_like(p)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p) - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
 def format_interval(interval: dict, scale: float = 1.0, digits: int = 2) -> str:
     """``+1.23 [0.45, 2.01]`` (mean and 95 % interval, times ``scale``)."""
     if interval["n"] == 0:
