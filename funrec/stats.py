@@ -33,6 +33,28 @@ def paired_interval(differences, confidence: float = 0.95) -> dict:
     return dict(mean=mean, low=mean - half, high=mean + half, n=n)
 
 
+def paired_p_value(differences) -> float:
+    """Two-sided p-value of the paired t-test on per-seed differences (NaN with fewer
+    than two, or with differences that do not vary)."""
+    values = np.asarray(differences, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) < 2 or values.std(ddof=1) == 0:
+        return math.nan
+    return float(stats.ttest_1samp(values, 0.0).pvalue)
+
+
+def holm(p_values) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values (same order back): the
+    i-th smallest of m is multiplied by m - i + 1, and the adjusted values are made
+    non-decreasing in that order and capped at 1. NaN stays NaN, outside the family."""
+    known = [(p, i) for i, p in enumerate(p_values) if not math.isnan(p)]
+    adjusted, running = [math.nan] * len(p_values), 0.0
+    for rank, (p, i) in enumerate(sorted(known)):
+        running = max(running, min(1.0, (len(known) - rank) * p))
+        adjusted[i] = running
+    return adjusted
+
+
 def format_interval(interval: dict, scale: float = 1.0, digits: int = 2) -> str:
     """``+1.23 [0.45, 2.01]`` (mean and 95 % interval, times ``scale``)."""
     if interval["n"] == 0:
