@@ -253,3 +253,26 @@ def test_the_command_line_refuses_an_unknown_method_with_the_list():
     assert done.returncode == 2
     assert "invalid choice: 'nosuch'" in done.stderr
     assert all(m in done.stderr for m in BALANCE_METHODS)
+
+
+# ---------------------------------------------------------------- the study's script
+
+def test_the_study_runs_a_tiny_grid_and_rebuilds_its_summary_from_the_csv(tmp_path):
+    from benchmark_scripts import load_benchmark
+
+    study = load_benchmark("loss_balancing")
+    grid = dict(study.QUICK, cells=(("clickbait", "clickbait"),), models=("mmoe",),
+                methods=("pcgrad", "famo"), static_weights=(0.5, 1.0), n_rows=4000, epochs=1)
+    frame = study.run_study(grid, tmp_path / "cache", tmp_path)
+    assert len(frame) == 2 * 4  # seeds x (equal, pcgrad, famo, static at 0.5)
+    for column in ("story", "level", "model", "method", "seed", "auc_macro",
+                   "seconds_per_epoch", *(f"auc_{t}" for t in study.TASKS),
+                   *(f"weight_{t}" for t in study.TASKS)):
+        assert column in frame.columns
+    assert frame.chosen_static.sum() == 2  # one weight chosen, for both seeds
+    written = (tmp_path / "loss_balancing.md").read_text()
+    assert "## Macro AUC: each method against equal and best static" in written
+    study.main(["--from-csv", "--out", str(tmp_path)])
+    assert (tmp_path / "loss_balancing.md").read_text() == written
+    again = study.run_study(grid, tmp_path / "cache", tmp_path)  # every run cached
+    assert again.equals(frame)
