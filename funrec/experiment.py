@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._tensorflow import keras, tf
+from .balance import make_balance
 from .data import Dataset, simulate_kuairand
 from .features import feature_columns
 from .metrics import evaluate
@@ -188,13 +189,15 @@ def run_config(config: RunConfig, seeds=None) -> list[ExperimentResult]:
     asked = training["jit_compile"]
     training["jit_compile"] = compiles_step(
         name, asked, training["epochs"] * (len(train) // training["batch_size"]), strategy)
+    balance = make_balance(training["balance"], tasks, dataset.task_type,
+                           dict(config.loss_weights))
     histories = [fit_replicas(
         [replica], train, tasks, training["epochs"], training["batch_size"],
         task_type=dataset.task_type, loss_weights=dict(config.loss_weights),
         strategy=strategy, jit_compile=training["jit_compile"], verbose=training["verbose"],
         on_epoch_end=track_validation(replica.model) if training["track_validation"] else None,
         on_step_end=on_model_step(training["on_step_end"], replica.model),
-        architecture=described)[0] for replica in replicas]
+        architecture=described, balance=balance)[0] for replica in replicas]
     trained = time.perf_counter()
 
     results = []

@@ -31,6 +31,10 @@ BOTTOM_MODELS = ("shared_bottom", "single_task")
 GROUPS = ("data", "training", "model")
 FROM_BUILDER = object()  # an architecture option's default: read from the builder
 MAX_SEED = 2**32 - 1  # NumPy's legacy seeding, used by seed_initial_weights
+# funrec.balance's methods (a test checks they agree); named here, since importing
+# that module loads TensorFlow. The first two keep fixed weights.
+BALANCE_METHODS = ("equal", "static", "uncertainty", "gradnorm", "dwa", "pcgrad", "famo")
+FIXED_WEIGHTS = ("equal", "static")
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,10 @@ OPTIONS = (
            choices=("total", "dense")),
     Option("loss_weights", "training", "loss_weights", None,
            "weight of each task's loss, e.g. is_click=1,long_view=2 (default 1 each)"),
+    Option("balance", "training", "choice", "equal",
+           "how the tasks' losses are weighed: equal, static (loss_weights; the default "
+           "when they are given), uncertainty, gradnorm, dwa, pcgrad or famo "
+           "(see funrec.balance)", choices=BALANCE_METHODS),
     Option("track_validation", "training", "bool", False,
            "score the validation day after every epoch"),
     Option("jit_compile", "training", "jit", "auto",
@@ -484,6 +492,8 @@ def resolve(name: str, overrides: dict) -> RunConfig:
         raise ValueError(f"{', '.join(given_data)} set the simulated data, but dataset= "
                          f"gives data of its own; pass one or the other.")
     values = {o.name: checked.get(o.name, o.default) for o in by_name.values()}
+    if checked.get("loss_weights") is not None and "balance" not in checked:
+        values["balance"] = "static"  # as before the option: loss_weights alone are fixed
     group = lambda g: MappingProxyType({k: values[k] for k, o in by_name.items()  # noqa: E731
                                         if o.group == g})
     training = group("training")
@@ -495,6 +505,7 @@ def resolve(name: str, overrides: dict) -> RunConfig:
     tasks = check_tasks(training["tasks"], dataset,
                         None if simulator is None else _story(simulator))
     weights = check_loss_weights(training["loss_weights"], tasks)
+    check_balance(training["balance"], training["loss_weights"], training["strategy"], tasks)
     from .memory import check_memory
 
     check_memory(name, simulator, training, tasks)
@@ -557,6 +568,25 @@ def check_loss_weights(loss_weights, tasks) -> dict:
         raise ValueError(f"loss_weights names {unknown}, which are not among the tasks "
                          f"trained ({list(tasks)}).")
     return {t: 1.0 for t in tasks} | dict(loss_weights or {})
+
+
+def check_balance(method: str, loss_weights, strategy, tasks) -> None:
+    """A balancing method that can run with the other options: only ``static`` reads
+    ``loss_weights``; the learned methods need more than one task and no strategy."""
+    if loss_weights is not None and method != "static":
+        raise ValueError(f"loss_weights are fixed weights, but balance={method!r} "
+                         f"{'weighs every task 1' if method == 'equal' else 'sets its own'}; "
+                         f"pass balance='static' with them, or leave loss_weights out.")
+    if method in FIXED_WEIGHTS:
+        return
+    if len(tasks) < 2:
+        raise ValueError(f"balance={method!r} balances several tasks, but only "
+                         f"{list(tasks)} is trained: there is nothing to balance; train "
+                         f"more tasks or use balance='equal'.")
+    if strategy is not None:
+        raise ValueError(f"balance={method!r} cannot be combined with a strategy: it needs "
+                         f"each task's loss or gradient on one device; use balance='equal' "
+                         f"or 'static', or train without a strategy.")
 
 
 def fit_batch_size(batch_size: int, train_rows: int, given: bool) -> tuple[int, str]:

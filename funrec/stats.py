@@ -46,17 +46,14 @@ def paired_test(differences, confidence: float = 0.95) -> dict:
     return found | dict(p=float(t_p), p_wilcoxon=float(stats.wilcoxon(values).pvalue))
 
 
-def holm(pvalues) -> np.ndarray:
-    """Holm's step-down adjustment of a family of p-values: the i-th smallest is
-    multiplied by (m - i + 1), and each adjusted value is at least the one before it
-    (capped at 1), so rejecting where it is below alpha keeps the family-wise error
-    rate at alpha."""
-    p = np.asarray(pvalues, dtype=float)
-    order = np.argsort(p)
-    adjusted = np.empty_like(p)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(p) - rank) * p[i]))
+def holm(p_values) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values (same order back): the
+    i-th smallest of m is multiplied by m - i + 1, and the adjusted values are made
+    non-decreasing in that order and capped at 1. NaN stays NaN, outside the family."""
+    known = [(p, i) for i, p in enumerate(p_values) if not math.isnan(p)]
+    adjusted, running = [math.nan] * len(p_values), 0.0
+    for rank, (p, i) in enumerate(sorted(known)):
+        running = max(running, min(1.0, (len(known) - rank) * p))
         adjusted[i] = running
     return adjusted
 

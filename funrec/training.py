@@ -25,7 +25,8 @@ The logs in this book fit in memory, so training can be much plainer:
   training cost grows").
 
 The total loss is ``sum_t w_t L_t`` with ``L_t`` the task's mean loss over the
-batch and ``w_t`` the task's weight (1 unless ``loss_weights`` says otherwise).
+batch and ``w_t`` the task's weight (1 unless ``loss_weights`` says otherwise), or
+what a balancing method of :mod:`funrec.balance` makes of the tasks' losses.
 :func:`fit_replicas` can also train several models side by side in the same step,
 each with its own optimizer and row order (their numbers agree with separate runs up
 to floating-point rounding). Since steps are reused, training them one after another
@@ -44,49 +45,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._tensorflow import keras, tf
+from .balance import Balance, Static
 from .data import Dataset
-
-
-class Adam:
-    """Adam (Kingma and Ba, 2015) with Keras's defaults, one fused op per variable.
-
-        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,
-        w <- w - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
-
-    Its state (the moments, the step count t and the hyperparameters) is a dict of
-    variables and tensors, which a traced step takes as an argument.
-    """
-
-    def __init__(self, learning_rate: float, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7):
-        self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
-        self.epsilon = epsilon
-        self.state = None
-
-    def build(self, variables) -> None:
-        """Make the state for ``variables`` (call eagerly, inside the strategy's scope if any)."""
-        variables = [getattr(v, "value", v) for v in variables]  # Keras -> TF variable
-        zeros = lambda v: tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False)  # noqa: E731
-        self.state = dict(
-            variables=variables, m=[zeros(v) for v in variables],
-            v=[zeros(v) for v in variables],
-            iterations=tf.Variable(0, dtype=tf.int64, trainable=False,
-                                   aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA),
-            **{name: tf.constant(getattr(self, name), tf.float32)
-               for name in ("learning_rate", "beta_1", "beta_2", "epsilon")})
-
-    @staticmethod
-    def apply(state: dict, grads) -> None:
-        """One Adam update of ``state["variables"]`` with ``grads``."""
-        grads = [tf.convert_to_tensor(g) for g in grads]
-        state["iterations"].assign_add(1)
-        t = tf.cast(state["iterations"], tf.float32)
-        b1_power, b2_power = state["beta_1"] ** t, state["beta_2"] ** t
-        for variable, grad, m, v in zip(state["variables"], grads, state["m"], state["v"]):
-            tf.raw_ops.ResourceApplyAdam(
-                var=variable.handle, m=m.handle, v=v.handle, beta1_power=b1_power,
-                beta2_power=b2_power, lr=state["learning_rate"], beta1=state["beta_1"],
-                beta2=state["beta_2"], epsilon=state["epsilon"], grad=grad)
+from .optimizer import Adam
 
 
 @dataclass
@@ -138,34 +99,44 @@ def _columns(train: Dataset, tasks):
     return features, labels
 
 
-def make_step(template: keras.Model, weights, task_type, strategy=None, jit_compile=False):
+def make_step(template: keras.Model, balance: Balance, task_type, strategy=None,
+              jit_compile=False):
     """The traced training steps for models of ``template``'s architecture.
 
     ``run_steps(rows, columns, states)`` takes one [steps, batch] row-index tensor and one
     :meth:`Replica.state` per model, and the (features, labels) columns; it trains on
     the batches in turn and returns each model's per-task losses summed over them.
     Under a ``strategy`` it takes one batch per model, split over the devices, and
-    returns the losses on it. The forward pass runs ``template``'s
+    returns the losses on it. Each model's losses come with what ``balance`` (the
+    balancing method, whose state is the model's ``state["balance"]``) records of its
+    steps, summed the same way. The forward pass runs ``template``'s
     layers on the weights in the state (``stateless_call``), so one trace trains any
     model of this architecture on any data of the same shape. ``jit_compile`` has
     XLA fuse the step's many small operations (compiling costs seconds once)."""
+    def forward(state, batch, labels, rows):
+        predictions, non_trainable = template.stateless_call(
+            [tf.convert_to_tensor(v) for v in state["variables"]],
+            [tf.convert_to_tensor(v) for v in state["non_trainable"]], batch, training=True)
+        return {t: task_loss(tf.gather(y, rows), predictions[t], task_type)
+                for t, y in labels.items()}, non_trainable
+
     def update(state, rows, features, labels):
         batch = {k: tf.gather(v, rows) for k, v in features.items()}
-        with tf.GradientTape() as tape:
-            predictions, non_trainable = template.stateless_call(
-                [tf.convert_to_tensor(v) for v in state["variables"]],
-                [tf.convert_to_tensor(v) for v in state["non_trainable"]], batch, training=True)
-            losses = {t: task_loss(tf.gather(y, rows), predictions[t], task_type)
-                      for t, y in labels.items()}
-            total = keras.ops.sum([weights[t] * losses[t] for t in losses])
-        grads = tape.gradient(total, state["variables"])
+        # A persistent tape only for methods that take one gradient per task.
+        with tf.GradientTape(persistent=balance.per_task_gradients) as tape:
+            losses, non_trainable = forward(state, batch, labels, rows)
+            total = balance.total(losses, state["balance"])
+        grads, record = balance.gradients(tape, total, losses, state["variables"],
+                                          state["balance"])
         if strategy is not None:  # every device applies the mean over all devices
             grads = tf.distribute.get_replica_context().all_reduce(
                 tf.distribute.ReduceOp.MEAN, [tf.convert_to_tensor(g) for g in grads])
         Adam.apply(state, grads)
+        balance.after_update(state["balance"], losses,
+                             lambda: forward(state, batch, labels, rows)[0])
         for variable, value in zip(state["non_trainable"], non_trainable):
             variable.assign(value)
-        return losses
+        return losses, record
 
     def update_all(states, rows, columns):
         return [update(s, i, *columns) for s, i in zip(states, rows)]
@@ -186,7 +157,8 @@ def make_step(template: keras.Model, weights, task_type, strategy=None, jit_comp
         def body(i, sums):
             losses = update_all(states, [r[i] for r in rows], columns)
             return i + 1, tf.nest.map_structure(tf.add, sums, losses)
-        zeros = [{t: tf.zeros([]) for t in columns[1]} for _ in states]
+        zeros = [({t: tf.zeros([]) for t in columns[1]},
+                  {k: tf.zeros([]) for k in balance.recorded()}) for _ in states]
         return tf.while_loop(lambda i, sums: i < tf.shape(rows[0])[0], body,
                              (tf.constant(0), zeros))[1]
     return run_steps
@@ -229,12 +201,16 @@ def _split_for(strategy, rows: np.ndarray):
 def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
                  task_type: str = "binary", loss_weights=None, strategy=None,
                  jit_compile: bool = False, verbose: int = 0, on_epoch_end=None,
-                 on_step_end=None, architecture=None) -> list[dict]:
+                 on_step_end=None, architecture=None, balance: Balance | None = None
+                 ) -> list[dict]:
     """Train every replica for ``epochs`` passes over ``train``; one history each.
 
     A history holds, per epoch, the mean total loss (``loss``), each task's mean
     loss (``<task>_loss``), the epoch's wall time (``epoch_seconds``, shared by
-    the replicas) and the rows it trained on (``rows``: full batches only). ``on_epoch_end(epoch, histories)`` may add entries of its own;
+    the replicas), the rows it trained on (``rows``: full batches only) and each
+    task's weight (``weight_<task>``: the mean over the epoch's steps, with what else
+    ``balance`` records, such as PCGrad's ``projected_share``).
+    ``on_epoch_end(epoch, histories)`` may add entries of its own;
     ``on_step_end(step)`` is called after every step (counted over all epochs).
     ``verbose=1`` shows a progress bar per epoch, ``2`` one line per epoch.
 
@@ -243,6 +219,9 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     and columns). A later call with the same description, loss weights and task type
     trains with the step already traced instead of tracing a new one; without a
     strategy only.
+
+    ``balance`` is how the tasks' losses become one update (:mod:`funrec.balance`);
+    by default the fixed ``loss_weights``.
     """
     if strategy is not None and batch_size % strategy.num_replicas_in_sync:
         raise ValueError(f"batch_size {batch_size} must divide evenly over the strategy's "
@@ -250,19 +229,25 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     if batch_size > len(train):  # run_experiment fits the batch first; direct callers may not
         raise ValueError(f"batch_size={batch_size} is more than the {len(train):,} training "
                          f"rows; pass batch_size={len(train)} at most, or use more data.")
-    weights = {t: 1.0 for t in tasks} | dict(loss_weights or {})  # a task left out weighs 1
+    if balance is None:  # the fixed weights; a task left out weighs 1
+        balance = Static(tasks, task_type, loss_weights)
+    if strategy is not None and not balance.with_strategy:
+        raise ValueError(f"balance={balance.name!r} cannot train under a strategy: it "
+                         f"needs each task's loss or gradient on one device; use the fixed "
+                         f"loss weights (balance='static') or train without a strategy.")
     features, labels = _columns(train, tasks)
     with strategy_scope(strategy):  # make the slots now: a variable made while tracing retraces
         for replica in replicas:
             replica.optimizer.build(replica.model.trainable_variables)
-    make = lambda: make_step(replicas[0].model, weights, task_type, strategy,  # noqa: E731
+    make = lambda: make_step(replicas[0].model, balance, task_type, strategy,  # noqa: E731
                              jit_compile)
     if architecture is None or strategy is not None:
         step = make()
     else:
-        step = reusable_step((architecture, tuple(weights.items()), task_type, jit_compile),
-                             make)
-    states = [replica.state() for replica in replicas]
+        step = reusable_step((architecture, balance.key, task_type, jit_compile), make)
+    with strategy_scope(strategy):
+        states = [dict(replica.state(), balance=balance.make_state(
+            replica.seed, replica.optimizer.learning_rate)) for replica in replicas]
     steps = len(train) // batch_size
     if strategy is None:
         # Calling the traced graph itself skips tf.function's look-up of the trace
@@ -277,6 +262,8 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
     histories = [{"loss": [], **{f"{t}_loss": [] for t in tasks}, "epoch_seconds": [],
                   "rows": []} for _ in replicas]
     for epoch in range(epochs):
+        for state, history in zip(states, histories):
+            balance.start_epoch(state["balance"], history)
         start = time.perf_counter()
         orders = [epoch_batches(len(train), batch_size, rng) for rng in rngs]
         progress = keras.utils.Progbar(steps) if verbose == 1 else None
@@ -294,11 +281,14 @@ def fit_replicas(replicas, train: Dataset, tasks, epochs: int, batch_size: int,
             if on_step_end is not None:
                 on_step_end(epoch * steps + s)
         seconds = time.perf_counter() - start
-        for history, replica_sums in zip(histories, sums):
-            per_task = {t: float(v) / steps for t, v in replica_sums.items()}
-            history["loss"].append(sum(weights[t] * per_task[t] for t in tasks))
+        for history, (loss_sums, recorded_sums) in zip(histories, sums):
+            per_task = {t: float(v) / steps for t, v in loss_sums.items()}
+            recorded = balance.epoch_record(recorded_sums, steps)
+            history["loss"].append(sum(recorded[f"weight_{t}"] * per_task[t] for t in tasks))
             for t in tasks:
                 history[f"{t}_loss"].append(per_task[t])
+            for key, value in recorded.items():
+                history.setdefault(key, []).append(value)
             history["epoch_seconds"].append(seconds)
             history["rows"].append(steps * batch_size)
         if on_epoch_end is not None:

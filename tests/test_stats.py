@@ -28,7 +28,7 @@ def test_holm_multiplies_the_smallest_by_the_family_size_and_keeps_the_order():
     np.testing.assert_allclose(holm([0.04, 0.01, 0.5, 0.02]), [0.08, 0.04, 0.5, 0.06])
     # a later p smaller after its factor is raised to the one before (step-down)
     np.testing.assert_allclose(holm([0.01, 0.012]), [0.02, 0.02])
-    assert holm([0.6, 0.9]).max() == 1.0
+    assert max(holm([0.6, 0.9])) == 1.0
 
 
 def test_paired_test_gives_the_t_and_signed_rank_p_values():
@@ -43,3 +43,13 @@ def test_paired_test_gives_the_t_and_signed_rank_p_values():
     assert found["p_wilcoxon"] == pytest.approx(stats.wilcoxon(values).pvalue)
     assert found["p_wilcoxon"] == pytest.approx(2 * 2 / 64)
     assert np.isnan(paired_test([0.0, 0.0])["p"])
+
+
+def test_holm_multiplies_the_ith_smallest_by_m_minus_i_plus_1_and_keeps_the_order():
+    from funrec.stats import holm
+
+    # sorted 0.01, 0.02, 0.04 (m = 3): 0.03, 0.04, 0.04 (0.04 * 1 raised to the 0.04
+    # before it); NaN is left out of the family.
+    assert holm([0.04, 0.01, float("nan"), 0.02]) == pytest.approx(
+        [0.04, 0.03, float("nan"), 0.04], nan_ok=True)
+    assert holm([0.5, 0.6]) == [1.0, 1.0]
