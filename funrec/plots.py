@@ -299,3 +299,28 @@ def final_loss_spread(frame, column: str = "train_mse", logy: bool = True):
     axes[0].set_ylabel(f"final {column.replace('_', ' ')}", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def forest_plot(intervals, label_columns=("regime", "comparison"), title: str = "",
+                xlabel: str = "difference in macro AUC x 100 (95 % interval)"):
+    """One row per comparison: its mean as a dot and its interval as a bar, a line at 0.
+
+    ``intervals`` has ``mean``, ``low`` and ``high`` columns (e.g. the gates map's
+    ``gates_map_primary`` table) and the ``label_columns`` that name each row; a row
+    whose interval lies wholly above or below zero is drawn dark, the others light."""
+    rows = list(intervals.itertuples(index=False))
+    fig, ax = plt.subplots(figsize=(PANEL_WIDTH * 1.6, 0.45 * len(rows) + 1.1))
+    for y, row in enumerate(reversed(rows)):
+        clear = row.low > 0 or row.high < 0
+        color = "tab:blue" if clear else "tab:gray"
+        ax.plot([row.low, row.high], [y, y], color=color, lw=2)
+        ax.plot([row.mean], [y], "o", color=color)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([": ".join(str(getattr(r, c)) for c in label_columns)
+                        for r in reversed(rows)], fontsize=SMALL_TEXT)
+    ax.set_xlabel(xlabel, fontsize=SMALL_TEXT)
+    if title:
+        ax.set_title(title, fontsize=TITLE)
+    fig.tight_layout()
+    return fig
