@@ -9,7 +9,10 @@ the training arithmetic per row (2 FLOPs a multiply-add, three matrix products
 per layer: the forward one and the two of the backward pass), and the share of
 this machine's matrix-multiply rate the model reaches: the time bare ``tf.matmul``
 calls of the model's own shapes take for one step, over the time a training step
-takes. Default simulated data, batch 2,048, seed 0.
+takes. Default simulated data, batch 2,048, seed 0. Each setting is trained twice,
+without XLA and with it (``jit_compile`` False, then True), so the table shows what
+compiling the step buys at each size and how close each way comes to the products'
+own rate (the floor no framework goes below on this machine at these shapes).
 """
 
 import argparse
@@ -56,8 +59,9 @@ def matmul_step_seconds(shapes, repeats=20) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def measure(name, **overrides) -> dict:
-    result = run_experiment(name, show=False, epochs=3, batch_size=BATCH, **overrides)
+def measure(name, jit_compile, **overrides) -> dict:
+    result = run_experiment(name, show=False, epochs=3, batch_size=BATCH,
+                            jit_compile=jit_compile, **overrides)
     epoch = float(np.mean(result.history["epoch_seconds"][1:]))
     steps = result.history["rows"][0] // BATCH
     shapes = kernel_shapes(result.model)
@@ -78,14 +82,17 @@ def main():
     settings = [("mmoe", dict(num_experts=k)) for k in ((2, 4) if args.quick else (2, 4, 8, 16))]
     settings += [("ple", dict(num_levels=n)) for n in ((1,) if args.quick else (1, 2, 3))]
     settings += [("mmoe", dict(n_rows=n)) for n in rows]
-    print("| setting | rows | params | s/epoch | µs/row | mult-adds/row | train kFLOP/row "
-          "| GFLOP/s | share of matmul rate |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| setting | rows | params | mult-adds/row | train kFLOP/row | s/epoch | µs/row "
+          "| GFLOP/s | share of matmul rate | s/epoch, XLA | GFLOP/s, XLA "
+          "| share of matmul rate, XLA |")
+    print("|---" * 12 + "|")
     for name, overrides in settings:
-        r = measure(name, **overrides)
-        print(f"| {r['setting']} | {r['rows']:,} | {r['params']:,} | {r['epoch_s']:.2f} | "
-              f"{r['us_per_row']:.1f} | {r['macs_per_row']:,} | {r['kflops_per_row']:.0f} | "
-              f"{r['gflops']:.1f} | {r['matmul_share']:.0%} |", flush=True)
+        plain, xla = (measure(name, jit, **overrides) for jit in (False, True))
+        print(f"| {plain['setting']} | {plain['rows']:,} | {plain['params']:,} "
+              f"| {plain['macs_per_row']:,} | {plain['kflops_per_row']:.0f} "
+              f"| {plain['epoch_s']:.2f} | {plain['us_per_row']:.1f} | {plain['gflops']:.1f} "
+              f"| {plain['matmul_share']:.0%} | {xla['epoch_s']:.2f} | {xla['gflops']:.1f} "
+              f"| {xla['matmul_share']:.0%} |", flush=True)
 
 
 if __name__ == "__main__":
