@@ -7,6 +7,6 @@ from benchmark_scripts import load_benchmark
 from funrec import results
 
 
-@pytest.mark.parametrize("name", sorted(results.PRODUCED_BY))
+@pytest.mark.parametrize("name", sorted(results.DESIGN))
 def test_the_quoted_design_is_the_scripts_full_grid(name):
     assert results.DESIGN[name] == load_benchmark(name).FULL

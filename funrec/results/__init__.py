@@ -14,6 +14,9 @@ PRODUCED_BY = {
     # the last digits: the thread count changes float rounding, which training grows.
     "capacity_conflict": "python benchmarks/capacity_conflict.py --cache .cache/capacity_conflict",
     "mmoe_synthetic": "python benchmarks/mmoe_synthetic.py --cache .cache/mmoe_synthetic",
+    "gates_map": "python benchmarks/gates_map.py --cache .cache/gates_map",
+    "gates_map_primary": "python benchmarks/gates_map.py --cache .cache/gates_map",
+    "gates_map_choices": "python benchmarks/gates_map.py --cache .cache/gates_map",
 }
 
 # The design each shipped table was made with: the grid (the script's ``FULL``) that the
@@ -27,6 +30,10 @@ DESIGN = {
     "mmoe_synthetic": dict(correlations=(0.5, 0.9, 1.0), learning_rates=(1e-4, 1e-3, 1e-2),
                            tuning_seeds=5, seeds=10, epochs=15, n_rows=120_000,
                            batch_size=256),
+    "gates_map": dict(n_rows=300_000, seeds=10, tuning_seeds=(100, 101),
+                      learning_rates=(3e-3, 1e-2, 3e-2), wider_rates={3e-3: 1e-3, 3e-2: 1e-1},
+                      epochs=6, longer_epochs=10,
+                      regimes=("segments", "many_tasks", "clickbait_narrow")),
 }
 
 # The columns the book relies on in each study's table.
@@ -36,6 +43,10 @@ REQUIRED_COLUMNS = {
                           "epochs"),
     "mmoe_synthetic": ("model", "correlation", "seed", "train_rows", "test_mse", "train_mse",
                        "dead_tower_units", "train_loss_1"),
+    "gates_map": ("regime", "story", "level", "model", "size", "width", "seed", "dense_params",
+                  "learning_rate", "epochs", "auc_is_click", "gain_is_click", "auc_macro",
+                  "gain_macro"),
+    "gates_map_primary": ("regime", "comparison", "mean", "low", "high", "p_holm", "seeds"),
 }
 
 
