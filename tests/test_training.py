@@ -235,3 +235,14 @@ def test_steps_are_kept_by_description_and_the_least_recently_used_is_let_go(mon
     # A description that cannot be hashed (a dict inside) gets a new step, not kept.
     assert training.reusable_step(("mmoe", {"units": 4}), make) is made[-1]
     assert len(made) == training.STEPS_KEPT + 2
+
+
+@pytest.mark.parametrize("name", ["single_task", "ple"])
+def test_an_explorer_click_never_compiles(name):
+    # The explorers' tiny runs stay below every break-even, so auto never makes a
+    # reader's click wait for XLA (benchmarks/explorer_clicks.py times them).
+    from funrec import run_experiment
+    from funrec.widgets import TINY
+
+    result = run_experiment(name, show=False, **TINY)
+    assert result.config["jit_compile_option"] == "auto" and result.config["jit_compile"] is False
