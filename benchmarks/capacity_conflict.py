@@ -85,7 +85,6 @@ The parts run the runs alternately and wait for each other before the final runs
 
 from __future__ import annotations
 
-import argparse
 import functools
 import sys
 import time
@@ -94,7 +93,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lab import RunCache, add_share_option, choose_on_validation
+from lab import RunCache, choose_on_validation, study_parser
 
 from funrec import run_experiment
 from funrec.data.simulator import CONFLICT_LEVELS, TASKS, simulate_kuairand
@@ -404,17 +403,11 @@ def _gated_table(mtl: pd.DataFrame, first: str, last: str) -> str:
 # ----------------------------------------------------------------- main
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", help="folder of one JSON file per run (required unless "
-                                         "--from-csv)")
-    parser.add_argument("--quick", action="store_true", help="tiny smoke grid")
+    parser = study_parser(__doc__.splitlines()[0],
+                          "rewrite the summary in --out from the CSV there and the "
+                          "choices its summary records, without running or a cache")
     parser.add_argument("--story", default="drivers", choices=sorted(CONFLICT_LEVELS),
                         help="simulator story (default: drivers)")
-    parser.add_argument("--out", help="folder for the CSV and the summary")
-    parser.add_argument("--from-csv", action="store_true",
-                        help="rewrite the summary in --out from the CSV there and the "
-                             "choices its summary records, without running or a cache")
-    add_share_option(parser)
     args = parser.parse_args(argv)
     if args.from_csv:
         out = Path(args.out) if args.out else RESULTS

@@ -103,7 +103,6 @@ on disk (for a study stopped by its time budget).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import sys
 import time
@@ -112,7 +111,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lab import RunCache, add_share_option, choose_on_validation
+from lab import RunCache, choose_on_validation, study_parser
 
 from funrec import run_experiment
 from funrec.data.simulator import simulate_kuairand, tasks_of
@@ -193,9 +192,13 @@ def gated_options(arm: str, expert_units) -> dict:
     return dict(LAYOUT[arm], expert_units=tuple(expert_units), tower_units=TOWERS, **gate)
 
 
+def sizes_of(arm: str, story: str, options: dict) -> dict:
+    """``total``, ``dense`` and ``gates`` parameters of the arm on the story's tasks."""
+    return model_sizes(builder(arm), list(columns(story)), list(tasks_of(story)), **options)
+
+
 def dense_size(arm: str, story: str, options: dict) -> int:
-    return model_sizes(builder(arm), list(columns(story)), list(tasks_of(story)),
-                       **options)["dense"]
+    return sizes_of(arm, story, options)["dense"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -244,18 +247,17 @@ def size_table(regimes) -> pd.DataFrame:
         story = REGIMES[regime]["story"]
         for size in ("usual", "budget"):
             for arm in ARMS:
+                if (arm, size) in (("single_task", "budget"), ("mmoe_profile", "usual")):
+                    continue  # not arms of the design
                 options = arm_options(regime, arm, size)
-                if options is None or (arm, size) in (("single_task", "budget"),
-                                                      ("mmoe_profile", "usual")):
-                    rows.append(dict(regime=regime, model=arm, size=size, units="does not fit")
-                                if options is None else {})
+                if options is None:
+                    rows.append(dict(regime=regime, model=arm, size=size, units="does not fit"))
                     continue
-                model = model_sizes(builder(arm), list(columns(story)), list(tasks_of(story)),
-                                    **options)
+                counted = sizes_of(arm, story, options)
                 rows.append(dict(regime=regime, model=arm, size=size, units=units_text(options),
-                                 dense_params=model["dense"], gate_params=model["gates"],
-                                 gate_share=f"{model['gates'] / model['dense']:.0%}"))
-    return pd.DataFrame([r for r in rows if r])
+                                 dense_params=counted["dense"], gate_params=counted["gates"],
+                                 gate_share=f"{counted['gates'] / counted['dense']:.0%}"))
+    return pd.DataFrame(rows)
 
 
 def units_text(options: dict) -> str:
@@ -519,15 +521,11 @@ def write(out: Path, frame, chosen: dict) -> str:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", help="folder of one JSON file per run")
-    parser.add_argument("--quick", action="store_true", help="tiny smoke grid")
-    parser.add_argument("--out", help="folder for the CSVs and the summary")
-    parser.add_argument("--from-csv", action="store_true",
-                        help="rewrite the summary in --out from its CSVs, without a cache")
+    parser = study_parser(__doc__.splitlines()[0],
+                          "rewrite the summary in --out from its CSVs, without a cache",
+                          out_help="folder for the CSVs and the summary")
     parser.add_argument("--partial", action="store_true",
                         help="write the results from the final runs on disk, run nothing more")
-    add_share_option(parser)
     args = parser.parse_args(argv)
     if args.from_csv:
         out = Path(args.out) if args.out else RESULTS

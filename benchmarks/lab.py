@@ -124,6 +124,21 @@ def add_share_option(parser: argparse.ArgumentParser) -> None:
                              "writes the results)")
 
 
+def study_parser(description: str, from_csv_help: str,
+                 out_help: str = "folder for the CSV and the summary") -> argparse.ArgumentParser:
+    """The command line every study script shares: ``--cache``, ``--quick``, ``--out``,
+    ``--from-csv`` (rebuild the summary without running) and ``--share``; a script adds
+    its own options to the parser it gets."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--cache", help="folder of one JSON file per run (required unless "
+                                         "--from-csv)")
+    parser.add_argument("--quick", action="store_true", help="tiny smoke grid")
+    parser.add_argument("--out", help=out_help)
+    parser.add_argument("--from-csv", action="store_true", help=from_csv_help)
+    add_share_option(parser)
+    return parser
+
+
 def to_plain(value):
     """NumPy scalars and arrays, tuples and nested dicts as JSON-ready Python values."""
     if isinstance(value, dict):

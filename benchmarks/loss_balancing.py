@@ -73,7 +73,6 @@ by default; the ``--quick`` grid writes next to its cache instead).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -81,7 +80,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lab import RunCache, add_share_option
+from lab import RunCache, study_parser
 
 from funrec import run_experiment
 from funrec.data.simulator import TASKS
@@ -280,15 +279,7 @@ def run_study(grid, cache_folder, out: Path, share=(0, 1)) -> pd.DataFrame | Non
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", help="folder of one JSON file per run (required unless "
-                                         "--from-csv)")
-    parser.add_argument("--quick", action="store_true", help="tiny smoke grid")
-    parser.add_argument("--out", help="folder for the CSV and the summary")
-    parser.add_argument("--from-csv", action="store_true",
-                        help="rewrite the summary in --out from the CSV there, without "
-                             "running or a cache")
-    add_share_option(parser)
+    parser = study_parser(__doc__.splitlines()[0], "rewrite the summary in --out from the CSV there, without running or a cache")
     args = parser.parse_args(argv)
     if args.from_csv:
         out = Path(args.out) if args.out else RESULTS

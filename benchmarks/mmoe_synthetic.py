@@ -48,7 +48,6 @@ package's ``funrec/results`` by default; ``--quick`` writes next to its cache).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import sys
 import time
@@ -57,7 +56,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lab import RunCache, add_share_option, choose_on_validation
+from lab import RunCache, choose_on_validation, study_parser
 
 from funrec import run_experiment
 from funrec.data import synthetic_regression
@@ -234,15 +233,7 @@ def summary_from_csv(folder: Path) -> str:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", help="folder of one JSON file per run (required unless "
-                                         "--from-csv)")
-    parser.add_argument("--quick", action="store_true", help="tiny smoke grid")
-    parser.add_argument("--out", help="folder for the CSV and the summary")
-    parser.add_argument("--from-csv", action="store_true",
-                        help="rewrite the summary in --out from the CSV there, without "
-                             "running or a cache")
-    add_share_option(parser)
+    parser = study_parser(__doc__.splitlines()[0], "rewrite the summary in --out from the CSV there, without running or a cache")
     args = parser.parse_args(argv)
     if args.from_csv:
         out = Path(args.out) if args.out else RESULTS
